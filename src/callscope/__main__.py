@@ -1,0 +1,5 @@
+"""Allow `python -m callscope`."""
+
+from callscope.cli.main import main
+
+main()

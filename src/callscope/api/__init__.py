@@ -1,0 +1,1 @@
+"""HTTP edge: routes, dialects (Graph), error mapping."""

@@ -1,0 +1,1 @@
+"""The Microsoft Graph dialect: OData query options, paging, the error envelope."""

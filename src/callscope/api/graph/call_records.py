@@ -1,0 +1,262 @@
+"""Graph endpoints for call records, their sessions, segments and participants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from callscope.api.graph import query as q
+from callscope.api.graph.context import GraphContext
+from callscope.api.graph.paths import Target
+from callscope.api.graph.responses import collection, json_response, link, text_response
+from callscope.api.graph.shaping import Shaper, project
+from callscope.domain.call_records import SESSIONS_PAGE_MAX, find_by_id
+from callscope.errors import InvalidRequest, NotFound
+from callscope.services.call_records import CallRecords, RecordQuery
+
+NS = "microsoft.graph.callRecords"
+TYPES = {
+    "record": f"{NS}.callRecord",
+    "session": f"{NS}.session",
+    "segment": f"{NS}.segment",
+    "participant": f"{NS}.participant",
+    "organizer": f"{NS}.organizer",
+}
+# Which navigation each collection is, and which navigations its items may expand.
+COLLECTIONS = {"sessions": "session", "segments": "segment", "participants": "participant"}
+EXPANDABLE = {"record": {"sessions", "participants_v2", "organizer_v2"}, "session": {"segments"}}
+LIST_DEFAULT_PAGE = 100
+ITEM_OPTIONS = frozenset({"$select", "$expand"})
+LIST_OPTIONS = frozenset({"$select", "$expand", "$top", "$skiptoken", "$count"})
+RECORDS_OPTIONS = frozenset({"$select", "$filter", "$top", "$skiptoken", "$count"})
+COUNT_OPTIONS = frozenset({"$filter"})
+
+
+class CallRecordsEndpoints:
+    """Serves every GET under `/communications/callRecords` except the bound functions."""
+
+    def __init__(self, records: CallRecords, shapers: dict[str, Shaper]) -> None:
+        self._records = records
+        self._shapers = shapers
+
+    async def get(self, ctx: GraphContext, target: Target) -> Response:
+        """Answer a GET for a parsed target."""
+        if target.kind == "records":
+            return await self._list_records(ctx, target.count)
+        options = ctx.options(COUNT_OPTIONS if target.count else _options_for(target.kind))
+        raw = await run_in_threadpool(self._records.get, ctx.tenant_id, str(target.record_id))
+        record = self._shapers[ctx.version].load(raw, include_unknown=ctx.include_unknown_enums)
+        if target.kind == "record":
+            return json_response(self._record(ctx, options, record))
+        if target.kind == "organizer":
+            return self._organizer(ctx, options, record)
+        parent, items = _collection_of(record, target)
+        if target.count:
+            return text_response(str(len(items)))
+        if target.kind in COLLECTIONS:
+            return json_response(self._page(ctx, options, target, items))
+        item = find_by_id(items, str(target.item_id or target.session_id))
+        if item is None:
+            raise NotFound(f"{target.kind} {target.item_id or target.session_id!r} was not found")
+        return json_response(self._item(ctx, options, target.kind, item, parent))
+
+    def _record(self, ctx: GraphContext, options: q.QueryOptions, record: dict[str, Any]) -> Any:
+        body = {"@odata.context": ctx.context_url("communications/callRecords/$entity")}
+        expansions = self._expansions(ctx, options, "record")
+        body.update(self._item(ctx, options, "record", record, record, expansions))
+        return body
+
+    def _item(
+        self,
+        ctx: GraphContext,
+        options: q.QueryOptions,
+        kind: str,
+        item: dict[str, Any],
+        record: dict[str, Any],
+        expansions: tuple[q.Expansion, ...] | None = None,
+    ) -> dict[str, Any]:
+        shaper = self._shapers[ctx.version]
+        select = q.parse_select(options.get("$select"), shaper.model.properties(TYPES[kind]), TYPES[kind])
+        if expansions is None:
+            expansions = self._expansions(ctx, options, kind)
+        return self._shape(ctx, kind, item, record, select, expansions)
+
+    def _shape(
+        self,
+        ctx: GraphContext,
+        kind: str,
+        item: dict[str, Any],
+        record: dict[str, Any],
+        select: tuple[str, ...],
+        expansions: tuple[q.Expansion, ...],
+    ) -> dict[str, Any]:
+        shaper = self._shapers[ctx.version]
+        body = project(item, select, shaper.navigations(TYPES[kind]))
+        if kind == "record" and (not select or "organizer_v2" in select) and "organizer_v2" in item:
+            body["organizer_v2"] = item["organizer_v2"]  # auto-expanded (CSDL AutoExpand)
+        for expansion in expansions:
+            self._expand(ctx, kind, item, record, expansion, body)
+        return body
+
+    def _expand(
+        self,
+        ctx: GraphContext,
+        kind: str,
+        item: dict[str, Any],
+        record: dict[str, Any],
+        expansion: q.Expansion,
+        body: dict[str, Any],
+    ) -> None:
+        name = expansion.name
+        if name == "organizer_v2":
+            body[name] = item.get(name)
+            return
+        child_kind = {"sessions": "session", "segments": "segment", "participants_v2": "participant"}[name]
+        children = item.get(name) or []
+        page = children
+        if name == "sessions" and len(children) > SESSIONS_PAGE_MAX:
+            page = children[:SESSIONS_PAGE_MAX]
+            body[f"{name}@odata.nextLink"] = self._sessions_link(ctx, record, expansion, SESSIONS_PAGE_MAX)
+        body[name] = [self._shape(ctx, child_kind, child, record, expansion.select, expansion.expand) for child in page]
+
+    def _sessions_link(self, ctx: GraphContext, record: dict[str, Any], expansion: q.Expansion, offset: int) -> str:
+        params = {"$skiptoken": q.encode_skiptoken([offset, -1])}
+        if expansion.select:
+            params["$select"] = ",".join(expansion.select)
+        if expansion.expand:
+            params["$expand"] = ",".join(e.to_text() for e in expansion.expand)
+        path = f"/{ctx.version}/communications/callRecords/{record['id']}/sessions"
+        return link(ctx.base_url, path, params)
+
+    def _expansions(self, ctx: GraphContext, options: q.QueryOptions, kind: str) -> tuple[q.Expansion, ...]:
+        expansions = q.parse_expand(options.get("$expand"))
+        _check_expansions(kind, expansions, self._shapers[ctx.version])
+        return expansions
+
+    def _organizer(self, ctx: GraphContext, options: q.QueryOptions, record: dict[str, Any]) -> Response:
+        organizer = record.get("organizer_v2")
+        if not organizer:
+            raise NotFound("the call record has no organizer")
+        body = {"@odata.context": ctx.context_url(f"communications/callRecords('{record['id']}')/organizer_v2/$entity")}
+        body.update(self._item(ctx, options, "organizer", organizer, record))
+        return json_response(body)
+
+    def _page(
+        self, ctx: GraphContext, options: q.QueryOptions, target: Target, items: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        kind = COLLECTIONS[target.kind]
+        offset, remaining = q.decode_skiptoken(options.get("$skiptoken"), (int, int)) or [0, -1]
+        top = q.parse_top(options.get("$top"))
+        if top is not None and options.get("$skiptoken") is None:
+            remaining = top
+        ceiling = SESSIONS_PAGE_MAX if kind == "session" else 1000
+        size = ctx.page_size(ceiling, ceiling)
+        if remaining >= 0:
+            size = min(size, remaining)
+        page = items[offset : offset + size]
+        expansions = self._expansions(ctx, options, kind)
+        shaper = self._shapers[ctx.version]
+        select = q.parse_select(options.get("$select"), shaper.model.properties(TYPES[kind]), TYPES[kind])
+        record = {"id": target.record_id}
+        values = [self._shape(ctx, kind, item, record, select, expansions) for item in page]
+        next_offset = offset + len(page)
+        left = remaining - len(page) if remaining >= 0 else -1
+        next_link = None
+        if next_offset < len(items) and left != 0:
+            params = {k: v for k, v in options.raw.items() if k not in ("$skiptoken", "$top")}
+            params["$skiptoken"] = q.encode_skiptoken([next_offset, left])
+            next_link = link(ctx.base_url, _path(ctx, target), params)
+        count = len(items) if q.parse_count(options.get("$count")) else None
+        context = ctx.context_url("communications/" + _path(ctx, target).split("/communications/", 1)[1])
+        return collection(context, values, next_link, count)
+
+    async def _list_records(self, ctx: GraphContext, count_only: bool) -> Response:
+        if count_only:
+            options = ctx.options(COUNT_OPTIONS)
+            query = q.parse_record_filter(options.get("$filter"))
+            total = await run_in_threadpool(self._records.count, ctx.tenant_id, query)
+            return text_response(str(total))
+        return json_response(await self._records_page(ctx, ctx.options(RECORDS_OPTIONS)))
+
+    async def _records_page(self, ctx: GraphContext, options: q.QueryOptions) -> dict[str, Any]:
+        shaper = self._shapers[ctx.version]
+        record_type = TYPES["record"]
+        select = q.parse_select(options.get("$select"), shaper.model.properties(record_type), record_type)
+        query = q.parse_record_filter(options.get("$filter"))
+        state = q.decode_skiptoken(options.get("$skiptoken"), (int, str, int))
+        remaining = q.parse_top(options.get("$top"))
+        remaining = state[2] if state else (-1 if remaining is None else remaining)
+        size = ctx.page_size(1000, LIST_DEFAULT_PAGE)
+        if remaining >= 0:
+            size = min(size, remaining)
+        if state:
+            query = _after(query, (state[0], state[1]))
+        rows = await run_in_threadpool(self._records.list_page, ctx.tenant_id, query, size + 1)
+        page = rows[:size]
+        values = []
+        for _, _, raw in page:
+            record = shaper.load(raw, include_unknown=ctx.include_unknown_enums)
+            values.append(self._shape(ctx, "record", record, record, select, ()))
+        left = remaining - len(page) if remaining >= 0 else -1
+        next_link = None
+        if len(rows) > size and left != 0 and page:
+            params = {k: v for k, v in options.raw.items() if k not in ("$skiptoken", "$top")}
+            params["$skiptoken"] = q.encode_skiptoken([page[-1][0], page[-1][1], left])
+            next_link = link(ctx.base_url, f"/{ctx.version}/communications/callRecords", params)
+        total = None
+        if q.parse_count(options.get("$count")):
+            total = await run_in_threadpool(self._records.count, ctx.tenant_id, _after(query, None))
+        return collection(ctx.context_url("communications/callRecords"), values, next_link, total)
+
+
+def _options_for(kind: str) -> frozenset[str]:
+    return LIST_OPTIONS if kind in COLLECTIONS else ITEM_OPTIONS
+
+
+def _after(query: RecordQuery, after: tuple[int, str] | None) -> RecordQuery:
+    return RecordQuery(query.start_lower, query.start_upper, query.participant_ids, after)
+
+
+def _collection_of(record: dict[str, Any], target: Target) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    if target.kind in ("participants", "participant"):
+        return record, record.get("participants_v2") or []
+    sessions: list[dict[str, Any]] = record.get("sessions") or []
+    if target.kind in ("sessions", "session"):
+        return record, sessions
+    session = find_by_id(sessions, str(target.session_id))
+    if session is None:
+        raise NotFound(f"session {target.session_id!r} was not found")
+    return session, session.get("segments") or []
+
+
+def _path(ctx: GraphContext, target: Target) -> str:
+    path = f"/{ctx.version}/communications/callRecords/{target.record_id}"
+    if target.kind in ("sessions", "segments", "segment") or target.session_id:
+        path += "/sessions"
+    if target.session_id and target.kind != "session":
+        path += f"/{target.session_id}/segments"
+    if target.kind == "participants":
+        path += "/participants_v2"
+    return path
+
+
+def _check_expansions(kind: str, expansions: tuple[q.Expansion, ...], shaper: Shaper) -> None:
+    allowed = EXPANDABLE.get(kind, set())
+    child_of = {
+        "sessions": "session",
+        "segments": "segment",
+        "participants_v2": "participant",
+        "organizer_v2": "organizer",
+    }
+    for expansion in expansions:
+        if expansion.name not in allowed:
+            raise InvalidRequest(
+                f"Could not find a navigation property named '{expansion.name}' on type '{TYPES[kind]}' ($expand).",
+                target="$expand",
+            )
+        child = child_of[expansion.name]
+        type_name = TYPES[child]
+        q.parse_select(",".join(expansion.select) or None, shaper.model.properties(type_name), type_name)
+        _check_expansions(child, expansion.expand, shaper)

@@ -1,0 +1,64 @@
+"""Graph endpoints for the bound functions: getPstnCalls, getDirectRoutingCalls and the beta logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from callscope.api.graph import query as q
+from callscope.api.graph.context import GraphContext
+from callscope.api.graph.paths import Target
+from callscope.api.graph.responses import collection, json_response, link
+from callscope.api.graph.shaping import Shaper
+from callscope.domain.log_rows import (
+    DIALOUT_REPORT_FUNCTION,
+    DIALOUT_REPORT_TYPE,
+    KINDS_BY_FUNCTION,
+    PAGE_SIZE,
+)
+from callscope.services.log_rows import LogRows
+
+FUNCTION_OPTIONS = frozenset({"$top", "$skiptoken"})
+
+
+class LogRowsEndpoints:
+    """Serves the log-row functions bound to the callRecords collection."""
+
+    def __init__(self, log_rows: LogRows, shapers: dict[str, Shaper]) -> None:
+        self._log_rows = log_rows
+        self._shapers = shapers
+
+    async def get(self, ctx: GraphContext, target: Target, raw_path: str) -> Response:
+        """One page of the function's rows."""
+        options = ctx.options(FUNCTION_OPTIONS)
+        assert target.function is not None and target.between is not None
+        if target.function == DIALOUT_REPORT_FUNCTION:
+            report = await run_in_threadpool(self._log_rows.dialout_report, ctx.tenant_id, target.between)
+            context = ctx.context_url(f"Collection({DIALOUT_REPORT_TYPE})")
+            return json_response(collection(context, report, None))
+        kind = KINDS_BY_FUNCTION[target.function]
+        state = q.decode_skiptoken(options.get("$skiptoken"), (int, str, int))
+        top = q.parse_top(options.get("$top"))
+        remaining = state[2] if state else (-1 if top is None else top)
+        size = ctx.page_size(PAGE_SIZE, PAGE_SIZE)
+        if remaining >= 0:
+            size = min(size, remaining)
+        after = (state[0], state[1]) if state else None
+        rows = await run_in_threadpool(
+            self._log_rows.list_page, ctx.tenant_id, kind.name, target.between, after, size + 1
+        )
+        page = rows[:size]
+        shaper = self._shapers[ctx.version]
+        values: list[Any] = [
+            shaper.restrict(shaper.load(raw, include_unknown=ctx.include_unknown_enums), kind.type_name)
+            for _, _, raw in page
+        ]
+        left = remaining - len(page) if remaining >= 0 else -1
+        next_link = None
+        if len(rows) > size and left != 0 and page:
+            params = {"$skiptoken": q.encode_skiptoken([page[-1][0], page[-1][1], left])}
+            next_link = link(ctx.base_url, raw_path, params)
+        context = ctx.context_url(f"Collection({kind.type_name})")
+        return json_response(collection(context, values, next_link))

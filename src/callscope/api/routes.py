@@ -1,0 +1,87 @@
+"""Every URL callscope serves, with the scopes it needs, in one place."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from callscope.api.graph.call_records import CallRecordsEndpoints
+from callscope.api.graph.log_rows import LogRowsEndpoints
+from callscope.api.graph.metadata import MetadataEndpoint
+from callscope.api.graph.paths import parse_target
+from callscope.api.graph.router import GraphPipeline
+from callscope.api.ingest import IngestEndpoint
+from callscope.api.openapi import OpenApiEndpoint
+from callscope.auth.principal import Principal
+from callscope.errors import NotFound
+from callscope.services.schemas import VERSIONS
+
+READ_RECORDS = frozenset({"CallRecords.Read.All"})
+READ_LOG_ROWS = frozenset({"CallRecords.Read.All", "CallRecord-PstnCalls.Read.All"})
+INGEST = frozenset({"Callscope.Ingest"})
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+CALL_RECORDS_PREFIX = "communications/callrecords"
+
+
+class GraphRoutes:
+    """Dispatches `/{version}/communications/callRecords...` to records or log-row endpoints."""
+
+    def __init__(
+        self,
+        pipeline: GraphPipeline,
+        records: CallRecordsEndpoints,
+        log_rows: LogRowsEndpoints,
+        functions: dict[str, frozenset[str]],
+    ) -> None:
+        self._pipeline = pipeline
+        self._records = records
+        self._log_rows = log_rows
+        self._functions = functions
+
+    async def call_records(self, request: Request, principal: Principal) -> Response:
+        """Any GET under the callRecords collection."""
+        version = request.url.path.strip("/").split("/")[0]
+        rest = request.path_params["rest"]
+        if not rest.lower().startswith(CALL_RECORDS_PREFIX):
+            raise NotFound(f"Resource not found for the segment '{rest.split('/')[0]}'.")
+        target = parse_target(rest[len(CALL_RECORDS_PREFIX) :], self._functions[version])
+        ctx = self._pipeline.context(request, principal, version)
+        if target.kind == "function":
+            principal.require_any(READ_LOG_ROWS)
+            return await self._log_rows.get(ctx, target, request.scope["raw_path"].decode())
+        principal.require_any(READ_RECORDS)
+        return await self._records.get(ctx, target)
+
+
+def build_routes(
+    pipeline: GraphPipeline,
+    graph: GraphRoutes,
+    metadata: MetadataEndpoint,
+    ingest: IngestEndpoint,
+    openapi: OpenApiEndpoint,
+) -> list[Route]:
+    """The route table."""
+    routes = [
+        Route("/healthz", _health, methods=["GET"]),
+        Route("/openapi.json", openapi.get, methods=["GET"]),
+        Route(
+            "/callscope/ingest",
+            pipeline.endpoint(ingest.post, INGEST, frozenset({"POST"})),
+            methods=ALL_METHODS,
+        ),
+    ]
+    for version in VERSIONS:
+        routes.append(Route(f"/{version}/$metadata", metadata.get, methods=["GET"]))
+        routes.append(
+            Route(
+                f"/{version}/{{rest:path}}",
+                pipeline.endpoint(graph.call_records, READ_LOG_ROWS),
+                methods=ALL_METHODS,
+            )
+        )
+    return routes
+
+
+async def _health(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})

@@ -1,0 +1,76 @@
+"""create_app(settings): the one place where callscope's parts are wired together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+
+from callscope.api.graph.call_records import CallRecordsEndpoints
+from callscope.api.graph.log_rows import LogRowsEndpoints
+from callscope.api.graph.metadata import MetadataEndpoint
+from callscope.api.graph.router import GraphPipeline
+from callscope.api.graph.shaping import Shaper
+from callscope.api.ingest import IngestEndpoint
+from callscope.api.openapi import OpenApiEndpoint
+from callscope.api.routes import GraphRoutes, build_routes
+from callscope.auth.tokens import TokenVerifier, load_or_create_key
+from callscope.config import Settings
+from callscope.services.call_records import CallRecords
+from callscope.services.ingestion import Ingestion
+from callscope.services.log_rows import LogRows
+from callscope.services.schemas import Schemas, load_schemas
+from callscope.storage.database import connect, migrate
+
+
+@dataclass(frozen=True)
+class Services:
+    """The use cases over one database."""
+
+    engine: Engine
+    schemas: Schemas
+    call_records: CallRecords
+    log_rows: LogRows
+    ingestion: Ingestion
+
+
+def create_services(settings: Settings) -> Services:
+    """Connect, migrate, and build the services."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = connect(settings.effective_database_url)
+    migrate(engine)
+    schemas = load_schemas()
+    return Services(
+        engine=engine,
+        schemas=schemas,
+        call_records=CallRecords(engine),
+        log_rows=LogRows(engine),
+        ingestion=Ingestion(engine, schemas),
+    )
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    """The ASGI application."""
+    services = services or create_services(settings)
+    key = load_or_create_key(settings.data_dir)
+    verifier = TokenVerifier(key.public_key(), settings.external_issuers)
+    pipeline = GraphPipeline(verifier, settings.public_base_url)
+    shapers = {v: Shaper(m) for v, m in services.schemas.models.items()}
+    functions = {v: frozenset(m.functions) for v, m in services.schemas.models.items()}
+    graph = GraphRoutes(
+        pipeline,
+        CallRecordsEndpoints(services.call_records, shapers),
+        LogRowsEndpoints(services.log_rows, shapers),
+        functions,
+    )
+    routes = build_routes(
+        pipeline,
+        graph,
+        MetadataEndpoint(services.schemas.csdl),
+        IngestEndpoint(services.ingestion, settings.max_body_bytes),
+        OpenApiEndpoint(),
+    )
+    app = Starlette(routes=routes)
+    app.state.services = services
+    return app

@@ -1,0 +1,1 @@
+"""Bearer token issue and verification."""

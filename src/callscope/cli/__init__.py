@@ -1,0 +1,1 @@
+"""The `callscope` command line."""

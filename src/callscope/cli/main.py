@@ -1,0 +1,201 @@
+"""`callscope serve | token | import | demo`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from callscope.config import DEFAULT_DATA_DIR, Settings, external_issuers_from_env
+from callscope.errors import CallscopeError
+
+if TYPE_CHECKING:
+    from callscope.app import Services
+
+DEMO_TENANT = "demo-tenant"
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+err = Console(stderr=True)
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="Holds the SQLite file and the signing key.")]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="CALLSCOPE_DATABASE_URL",
+        help="postgresql://... (default: SQLite in the data dir)",
+    ),
+]
+Tenant = Annotated[str, typer.Option("--tenant", help="Tenant id the data belongs to.")]
+
+
+def _settings(data_dir: Path, database_url: str | None, public_base_url: str | None = None) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        public_base_url=public_base_url,
+        external_issuers=external_issuers_from_env(),
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+    public_base_url: Annotated[str | None, typer.Option(help="Base of absolute links, if behind a proxy.")] = None,
+    workers: Annotated[int, typer.Option(help="Server processes (PostgreSQL only for more than one).")] = 1,
+    demo: Annotated[bool, typer.Option(help="Load demo data for tenant 'demo-tenant' and print a token.")] = False,
+) -> None:
+    """Start the HTTP server."""
+    import uvicorn
+
+    from callscope.app import create_app, create_services
+
+    settings = _settings(data_dir, database_url, public_base_url)
+    if workers > 1:
+        _serve_workers(settings, host, port, workers)
+        return
+    services = create_services(settings)
+    if demo:
+        _prepare_demo(settings, services, f"http://{host}:{port}")
+    uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning", access_log=False)
+
+
+def _prepare_demo(settings: Settings, services: Services, base_url: str) -> None:
+    from callscope.auth.tokens import issue_token, load_or_create_key
+    from callscope.services.call_records import RecordQuery
+    from callscope.services.demo import DemoData
+
+    if services.call_records.count(DEMO_TENANT, RecordQuery()) == 0:
+        documents = DemoData(1, datetime.now(UTC), DEMO_TENANT).documents(500)
+        services.ingestion.import_lines(DEMO_TENANT, (msgspec.json.encode(d) for d in documents))
+    scopes = ["CallRecords.Read.All", "CallRecord-PstnCalls.Read.All", "Callscope.Ingest"]
+    key = load_or_create_key(settings.data_dir)
+    bearer = issue_token(
+        key, tenant_id=DEMO_TENANT, scopes=scopes, subject="demo", expires_in=7 * 86400, now=time.time()
+    )
+    print(f"callscope is serving {base_url} with demo data for tenant {DEMO_TENANT!r}.")
+    print(f"A token (valid 7 days):\n\n  export TOKEN={bearer}\n")
+    print("Try:\n")
+    print(
+        f"  curl -s -H \"Authorization: Bearer $TOKEN\" '{base_url}/v1.0/communications/callRecords?$top=3'\n",
+        flush=True,
+    )
+
+
+def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    import os
+
+    import uvicorn
+
+    from callscope.app import create_services
+
+    create_services(settings)  # migrate once, before the workers start
+    os.environ["CALLSCOPE_DATA_DIR"] = str(settings.data_dir)
+    os.environ["CALLSCOPE_DATABASE_URL"] = settings.database_url or ""
+    os.environ["CALLSCOPE_PUBLIC_BASE_URL"] = settings.public_base_url or ""
+    uvicorn.run(
+        "callscope.cli.factory:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def token(
+    tenant: Tenant,
+    scope: Annotated[list[str], typer.Option("--scope", help="A scope to grant; repeat for more.")],
+    subject: Annotated[str, typer.Option(help="The user or application the token is for.")] = "callscope-cli",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    expires_in: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Print a signed bearer token (the last line of the output)."""
+    from callscope.auth.tokens import issue_token, load_or_create_key
+
+    key = load_or_create_key(data_dir)
+    print(issue_token(key, tenant_id=tenant, scopes=scope, subject=subject, expires_in=expires_in, now=time.time()))
+
+
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(help="A JSON Lines file, or - for standard input.")],
+    tenant: Tenant,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import Graph-shaped call records and log rows; any invalid line imports nothing."""
+    from callscope.app import create_services
+
+    services = create_services(_settings(data_dir, database_url))
+    stream: IO[bytes] = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
+    size = None if file == "-" else Path(file).stat().st_size
+    with stream, _progress() as progress:
+        task = progress.add_task("importing", total=size)
+        try:
+            result = services.ingestion.import_lines(tenant, _tracked(stream, progress, task))
+        except CallscopeError as exc:
+            err.print(f"[red]import failed, nothing was written:[/red] {exc.message}")
+            raise typer.Exit(1) from exc
+    err.print(result.as_dict())
+
+
+def _tracked(stream: IO[bytes], progress: Progress, task: object) -> Iterator[bytes]:
+    for line in stream:
+        progress.advance(task, len(line))  # type: ignore[arg-type]
+        yield line
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} bytes"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@app.command()
+def demo(
+    calls: Annotated[int, typer.Option(help="How many call records to make.")],
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")],
+    tenant: Annotated[str, typer.Option(help="Tenant id.")] = DEMO_TENANT,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+    output: Annotated[Path | None, typer.Option(help="Write JSON Lines here instead of importing.")] = None,
+) -> None:
+    """Generate realistic demo records (and PSTN/direct-routing rows) and import them."""
+    from callscope.services.demo import DemoData
+
+    documents = DemoData(seed, datetime.now(UTC), tenant).documents(calls)
+    lines = (msgspec.json.encode(d) for d in documents)
+    if output is not None:
+        with output.open("wb") as handle:
+            for line in lines:
+                handle.write(line + b"\n")
+        return
+    from callscope.app import create_services
+
+    services = create_services(_settings(data_dir, database_url))
+    result = services.ingestion.import_lines(tenant, lines)
+    err.print(result.as_dict())
+
+
+def main() -> None:
+    """Entry point of the `callscope` script."""
+    app()

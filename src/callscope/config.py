@@ -1,0 +1,62 @@
+"""Settings, built once by the CLI (or a test) and passed to whatever needs them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("callscope-data")
+
+
+@dataclass(frozen=True)
+class ExternalIssuer:
+    """A token issuer other than callscope itself, e.g. a Microsoft Entra ID tenant."""
+
+    issuer: str
+    audience: str
+    jwks_url: str | None = None
+    public_key_pem: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything callscope can be configured with."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    public_base_url: str | None = None  # what nextLinks start with; default: the request's own
+    max_body_bytes: int = 64 * 1024 * 1024
+    external_issuers: tuple[ExternalIssuer, ...] = field(default_factory=tuple)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file in the data directory."""
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'callscope.sqlite3').resolve()}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept plain `postgresql://` URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def external_issuers_from_env(environ: dict[str, str] | None = None) -> tuple[ExternalIssuer, ...]:
+    """One external issuer from CALLSCOPE_OIDC_* variables, if they are set."""
+    env = os.environ if environ is None else environ
+    issuer = env.get("CALLSCOPE_OIDC_ISSUER")
+    if not issuer:
+        return ()
+    pem_file = env.get("CALLSCOPE_OIDC_PUBLIC_KEY_FILE")
+    return (
+        ExternalIssuer(
+            issuer=issuer,
+            audience=env.get("CALLSCOPE_OIDC_AUDIENCE", "https://graph.microsoft.com"),
+            jwks_url=env.get("CALLSCOPE_OIDC_JWKS_URL"),
+            public_key_pem=Path(pem_file).read_text() if pem_file else None,
+        ),
+    )

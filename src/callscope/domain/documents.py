@@ -1,0 +1,133 @@
+"""Typed decoders for Graph-shaped documents, generated from the EDM model.
+
+Every structured type of the namespace becomes a msgspec Struct whose field names are the Graph
+property names. Decoding a document through them checks every property's type, enum member,
+nullability and timestamp/duration syntax in C, and names the JSON path of the first fault.
+Values of polymorphic types must carry `@odata.type` (as Graph always writes them).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from callscope.domain.edm import EdmModel, Property
+
+# RFC 3339 / ISO 8601 timestamps with an offset, as Edm.DateTimeOffset allows them.
+DATE_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$"
+# ISO 8601 durations (xs:dayTimeDuration, which is what Edm.Duration is).
+DURATION_PATTERN = r"^-?P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
+
+_INT32 = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
+_PRIMITIVES: dict[str, Any] = {
+    "Edm.String": str,
+    "Edm.Boolean": bool,
+    "Edm.Int32": _INT32,
+    "Edm.Int64": int,
+    "Edm.Single": float,
+    "Edm.Double": float,
+    "Edm.Decimal": float,
+    "Edm.DateTimeOffset": Annotated[str, Meta(pattern=DATE_TIME_PATTERN)],
+    "Edm.Duration": Annotated[str, Meta(pattern=DURATION_PATTERN)],
+}
+# Control information a Graph response carries that a stored document must not keep.
+_ANNOTATIONS = ("@odata.context", "@odata.id", "@odata.etag", "@odata.editLink")
+_NAV_ANNOTATIONS = ("@odata.context", "@odata.nextLink", "@odata.count", "@odata.navigationLink")
+
+
+def odata_type(type_name: str) -> str:
+    """The `@odata.type` value Graph writes for a type."""
+    return f"#{type_name}"
+
+
+class DocumentTypes:
+    """The msgspec types of one EDM model, built once and reused."""
+
+    def __init__(self, model: EdmModel) -> None:
+        self.model = model
+        self._structs: dict[str, Any] = {}
+        self.annotation_fields: dict[str, tuple[str, ...]] = {}
+        for name in model.types:
+            self.struct(name)
+
+    def struct(self, type_name: str) -> Any:
+        """The Struct class for exactly this type (not its subtypes)."""
+        if type_name not in self._structs:
+            self._structs[type_name] = self._build(type_name)
+        return self._structs[type_name]
+
+    def value_type(self, type_name: str) -> Any:
+        """What a property declared with this type accepts, subtypes included."""
+        if type_name in _PRIMITIVES:
+            return _PRIMITIVES[type_name]
+        if type_name in self.model.enums:
+            return Literal[self.model.enums[type_name].members]
+        type_ = self.model.types[type_name]
+        if type_.open:
+            return dict[str, Any]
+        concrete = [t for t in self.model.derived(type_name) if not self.model.types[t].abstract]
+        if len(concrete) == 1 and not self.model.is_polymorphic(type_name):
+            return self.struct(concrete[0])
+        return _union([self.struct(t) for t in concrete])
+
+    def _build(self, type_name: str) -> Any:
+        self._structs[type_name] = Any  # breaks cycles while the fields are built
+        fields: list[tuple[str, Any, Any] | tuple[str, Any]] = []
+        properties = self.model.properties(type_name)
+        is_entity = self.model.types[type_name].kind == "entity"
+        for prop in properties.values():
+            fields.append(self._field(prop, required=is_entity and not prop.nullable))
+        annotations = _annotation_names(properties.values()) if is_entity else ()
+        rename = {f"annotation_{i}": name for i, name in enumerate(annotations)}
+        fields.extend((attr, Any, UNSET) for attr in rename)
+        self.annotation_fields[type_name] = tuple(rename)
+        fields.sort(key=lambda f: len(f) == 3)  # required fields first, as msgspec wants
+        return msgspec.defstruct(
+            type_name.rsplit(".", 1)[1],
+            fields,
+            rename=rename or None,
+            tag_field="@odata.type",
+            tag=odata_type(type_name),
+            forbid_unknown_fields=True,
+            omit_defaults=True,
+        )
+
+    def _field(self, prop: Property, *, required: bool) -> tuple[str, Any, Any] | tuple[str, Any]:
+        value: Any = self.value_type(prop.type_name)
+        if prop.collection:
+            value = list[value]
+        if required:
+            return (prop.name, value)
+        if prop.nullable:
+            value = value | None
+        return (prop.name, value | UnsetType, UNSET)
+
+
+def _union(members: list[Any]) -> Any:
+    result = members[0]
+    for member in members[1:]:
+        result = result | member
+    return result
+
+
+def _annotation_names(properties: Any) -> tuple[str, ...]:
+    navigations = [p.name for p in properties if p.navigation]
+    return _ANNOTATIONS + tuple(f"{n}{a}" for n in navigations for a in _NAV_ANNOTATIONS)
+
+
+def strip_annotations(value: Any, types: DocumentTypes) -> None:
+    """Drop response-only control information (`@odata.context`, nextLinks ...) in place."""
+    if isinstance(value, list):
+        for item in value:
+            strip_annotations(item, types)
+        return
+    if not isinstance(value, msgspec.Struct):
+        return
+    type_name = type(value).__struct_config__.tag[1:]  # type: ignore[index]
+    for name in types.annotation_fields.get(type_name, ()):
+        setattr(value, name, UNSET)
+    for prop in types.model.properties(type_name).values():
+        if prop.navigation:
+            strip_annotations(getattr(value, prop.name), types)

@@ -1,0 +1,1 @@
+"""The CSDL documents of the namespace callscope serves, one per API version."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy Core tables, one store per noun, Alembic migrations."""

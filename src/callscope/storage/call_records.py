@@ -1,0 +1,118 @@
+"""The call-records store: documents keyed by tenant and id, indexed by start time and participant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, insert, or_, select, tuple_
+
+from callscope.domain.call_records import StoredRecord
+from callscope.storage.tables import call_record_participants, call_records
+
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    """What a list of records is narrowed by; bounds are microseconds since the epoch."""
+
+    start_lower: tuple[int, bool] | None = None  # (bound, inclusive)
+    start_upper: tuple[int, bool] | None = None
+    participant_ids: tuple[str, ...] = ()
+    after: tuple[int, str] | None = None  # keyset: the last (start_us, id) already seen
+
+
+def find_document(conn: Connection, tenant_id: str, record_id: str) -> bytes | None:
+    """The stored document of a record, or None."""
+    row = conn.execute(
+        select(call_records.c.document).where(call_records.c.tenant_id == tenant_id, call_records.c.id == record_id)
+    ).first()
+    return row[0] if row else None
+
+
+def find_versions(conn: Connection, tenant_id: str, record_ids: Iterable[str]) -> dict[str, int]:
+    """The stored version of each of these ids that exists."""
+    ids = list(record_ids)
+    found: dict[str, int] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        rows = conn.execute(
+            select(call_records.c.id, call_records.c.version).where(
+                call_records.c.tenant_id == tenant_id,
+                call_records.c.id.in_(ids[start : start + _IN_CHUNK]),
+            )
+        )
+        found.update({row.id: row.version for row in rows})
+    return found
+
+
+def write(conn: Connection, tenant_id: str, records: Iterable[StoredRecord], replaced: Iterable[str]) -> None:
+    """Write records, first removing the older versions they replace."""
+    stale = list(replaced)
+    for start in range(0, len(stale), _IN_CHUNK):
+        chunk = stale[start : start + _IN_CHUNK]
+        for table, column in (
+            (call_records, call_records.c.id),
+            (call_record_participants, call_record_participants.c.record_id),
+        ):
+            conn.execute(delete(table).where(table.c.tenant_id == tenant_id, column.in_(chunk)))
+    rows = [_record_row(tenant_id, r) for r in records]
+    if rows:
+        conn.execute(insert(call_records), rows)
+    links = [
+        {"tenant_id": tenant_id, "participant_id": p, "record_id": r.id} for r in records for p in r.participant_ids
+    ]
+    if links:
+        conn.execute(insert(call_record_participants), links)
+
+
+def _record_row(tenant_id: str, record: StoredRecord) -> dict[str, object]:
+    return {
+        "tenant_id": tenant_id,
+        "id": record.id,
+        "version": record.version,
+        "start_us": record.start_us,
+        "end_us": record.end_us,
+        "document": record.document,
+    }
+
+
+def list_documents(conn: Connection, tenant_id: str, query: RecordQuery, limit: int) -> list[tuple[int, str, bytes]]:
+    """Up to `limit` (start_us, id, document) rows in start-time order, after the keyset."""
+    start = call_records.c.start_us
+    statement = (
+        select(start, call_records.c.id, call_records.c.document)
+        .where(call_records.c.tenant_id == tenant_id, *_conditions(tenant_id, query))
+        .order_by(start, call_records.c.id)
+        .limit(limit)
+    )
+    if query.after is not None:
+        statement = statement.where(tuple_(start, call_records.c.id) > tuple_(*query.after))
+    return [(row[0], row[1], row[2]) for row in conn.execute(statement)]
+
+
+def count(conn: Connection, tenant_id: str, query: RecordQuery) -> int:
+    """How many records match."""
+    statement = select(func.count()).where(call_records.c.tenant_id == tenant_id, *_conditions(tenant_id, query))
+    return int(conn.execute(statement).scalar_one())
+
+
+def _conditions(tenant_id: str, query: RecordQuery) -> list[ColumnElement[bool]]:
+    start = call_records.c.start_us
+    conditions: list[ColumnElement[bool]] = []
+    if query.start_lower is not None:
+        bound, inclusive = query.start_lower
+        conditions.append(start >= bound if inclusive else start > bound)
+    if query.start_upper is not None:
+        bound, inclusive = query.start_upper
+        conditions.append(start <= bound if inclusive else start < bound)
+    if query.participant_ids:
+        link = call_record_participants.c
+        conditions.append(
+            exists().where(
+                link.tenant_id == tenant_id,
+                link.record_id == call_records.c.id,
+                or_(*(link.participant_id == p for p in query.participant_ids)),
+            )
+        )
+    return [and_(*conditions)] if conditions else []

@@ -1,0 +1,39 @@
+"""The tables; every key starts with the tenant."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, MetaData, String, Table
+
+metadata = MetaData()
+
+call_records = Table(
+    "call_records",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=False),
+    Column("document", LargeBinary, nullable=False),
+    Index("ix_call_records_start", "tenant_id", "start_us", "id"),
+)
+
+call_record_participants = Table(
+    "call_record_participants",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("participant_id", String(128), primary_key=True),
+    Column("record_id", String(128), primary_key=True),
+    Index("ix_call_record_participants_record", "tenant_id", "record_id"),
+)
+
+log_rows = Table(
+    "log_rows",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("row_key", String(200), primary_key=True),
+    Column("start_us", BigInteger, nullable=False),
+    Column("document", LargeBinary, nullable=False),
+    Index("ix_log_rows_start", "tenant_id", "kind", "start_us", "row_key"),
+)
