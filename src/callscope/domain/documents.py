@@ -49,8 +49,28 @@ class DocumentTypes:
         self.model = model
         self._structs: dict[str, Any] = {}
         self.annotation_fields: dict[str, tuple[str, ...]] = {}
+        self._open_paths: dict[str, tuple[Property, ...]] = {}
         for name in model.types:
             self.struct(name)
+
+    def open_paths(self, type_name: str) -> tuple[Property, ...]:
+        """Properties of a type through which a value of an open type can be reached."""
+        if type_name not in self._open_paths:
+            self._open_paths[type_name] = tuple(
+                p for p in self.model.properties(type_name).values() if self._reaches_open(p.type_name, set())
+            )
+        return self._open_paths[type_name]
+
+    def _reaches_open(self, type_name: str, seen: set[str]) -> bool:
+        if type_name not in self.model.types or type_name in seen:
+            return False
+        seen.add(type_name)
+        for candidate in self.model.derived(type_name):
+            if self.model.types[candidate].open:
+                return True
+            if any(self._reaches_open(p.type_name, seen) for p in self.model.properties(candidate).values()):
+                return True
+        return False
 
     def struct(self, type_name: str) -> Any:
         """The Struct class for exactly this type (not its subtypes)."""
@@ -115,6 +135,29 @@ def _union(members: list[Any]) -> Any:
 def _annotation_names(properties: Any) -> tuple[str, ...]:
     navigations = [p.name for p in properties if p.navigation]
     return _ANNOTATIONS + tuple(f"{n}{a}" for n in navigations for a in _NAV_ANNOTATIONS)
+
+
+def fill_open_types(value: Any, type_name: str, types: DocumentTypes) -> None:
+    """Give values of open types (kept as plain objects) the `@odata.type` Graph always writes.
+
+    Only properties from which an open type can be reached are visited, so media and streams
+    (most of a record) are skipped.
+    """
+    if isinstance(value, list):
+        for item in value:
+            fill_open_types(item, type_name, types)
+    elif isinstance(value, dict):
+        value.setdefault("@odata.type", odata_type(type_name))
+        actual = str(value["@odata.type"])[1:]
+        for prop in types.open_paths(actual if actual in types.model.types else type_name):
+            if value.get(prop.name) is not None:
+                fill_open_types(value[prop.name], prop.type_name, types)
+    elif isinstance(value, msgspec.Struct):
+        actual = type(value).__struct_config__.tag[1:]  # type: ignore[index]
+        for prop in types.open_paths(actual):
+            item = getattr(value, prop.name)
+            if item is not None and item is not UNSET:
+                fill_open_types(item, prop.type_name, types)
 
 
 def strip_annotations(value: Any, types: DocumentTypes) -> None:

@@ -50,7 +50,12 @@ def link(base: str, path: str, params: Mapping[str, str]) -> str:
 
 def error_body(error: CallscopeError, request_id: str, client_request_id: str | None) -> dict[str, Any]:
     """The Graph error envelope for an error."""
-    inner: dict[str, Any] = {"request-id": request_id, "date": _now()}
+    # The official OpenAPI makes `@odata.type` a required member of innerError.
+    inner: dict[str, Any] = {
+        "@odata.type": "#microsoft.graph.ODataErrors.InnerError",
+        "request-id": request_id,
+        "date": _now(),
+    }
     if client_request_id:
         inner["client-request-id"] = client_request_id
     body: dict[str, Any] = {"code": error.code, "message": error.message}
@@ -61,4 +66,4 @@ def error_body(error: CallscopeError, request_id: str, client_request_id: str | 
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

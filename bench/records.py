@@ -1,0 +1,181 @@
+"""Benchmark: import rate and GET throughput of call records, each beside a baseline of the same run.
+
+    .venv/bin/python bench/records.py [--records 100000] [--duration 10] [--connections 64]
+
+1. Import: N demo records go through callscope's importer (schema validation, version rule,
+   SQLite WAL) and, as the baseline, through a raw sqlite3 `executemany` of the same bytes into
+   an identical table. Reported: records/s for both and their ratio.
+2. Read: `GET /v1.0/communications/callRecords/{id}?$expand=sessions($expand=segments)` under
+   wrk (Debian's) at 64 connections, beside nginx (Debian's) serving the identical response bytes
+   as a static file. Reported: requests/s, p50, p99, and the ratio of throughputs.
+
+Needs `apt-get install wrk nginx-light`. Everything listens on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from callscope.app import create_services
+from callscope.auth.tokens import issue_token, load_or_create_key
+from callscope.config import Settings
+from callscope.services.demo import DemoData
+
+TENANT = "bench-tenant"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per target")
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="callscope-bench-"))
+    try:
+        lines = generate(args.records)
+        record_id = msgspec.json.decode(lines[0])["id"]
+        ours, raw = measure_import(work, lines)
+        print(f"import: callscope {ours:,.0f} records/s; raw sqlite3 insert {raw:,.0f} rows/s; ratio {ours / raw:.2f}")
+        measure_reads(work, record_id, args.duration, args.connections)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def generate(count: int) -> list[bytes]:
+    started = time.perf_counter()
+    demo = DemoData(42, datetime.now(UTC), TENANT)
+    lines = [msgspec.json.encode(demo.call_record()) for _ in range(count)]
+    size = sum(map(len, lines)) / count
+    print(f"generated {count:,} demo records ({size:,.0f} bytes each) in {time.perf_counter() - started:.1f} s")
+    return lines
+
+
+def measure_import(work: Path, lines: list[bytes]) -> tuple[float, float]:
+    services = create_services(Settings(data_dir=work / "data"))
+    started = time.perf_counter()
+    services.ingestion.import_lines(TENANT, lines)
+    ours = len(lines) / (time.perf_counter() - started)
+    services.engine.dispose()
+    return ours, raw_sqlite_rate(work / "raw.sqlite3", lines)
+
+
+def raw_sqlite_rate(path: Path, lines: list[bytes]) -> float:
+    """The floor: the same bytes into the same shape of table, no parsing beyond the keys."""
+    keyed = []
+    for line in lines:
+        head = msgspec.json.decode(line)
+        keyed.append((TENANT, head["id"], head["version"], len(keyed), len(keyed), line))
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(
+        "CREATE TABLE r (tenant_id TEXT, id TEXT, version INT, start_us INT, end_us INT, document BLOB,"
+        " PRIMARY KEY (tenant_id, id))"
+    )
+    conn.execute("CREATE INDEX ix ON r (tenant_id, start_us, id)")
+    started = time.perf_counter()
+    with conn:
+        conn.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?, ?)", keyed)
+    rate = len(lines) / (time.perf_counter() - started)
+    conn.close()
+    return rate
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, headers: dict[str, str] | None = None) -> bytes:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, headers=headers, timeout=5)
+            if response.status_code == 200:
+                return response.content
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def measure_reads(work: Path, record_id: str, duration: int, connections: int) -> None:
+    key = load_or_create_key(work / "data")
+    token = issue_token(
+        key, tenant_id=TENANT, scopes=["CallRecords.Read.All"], subject="bench", expires_in=3600, now=time.time()
+    )
+    port = free_port()
+    path = f"/v1.0/communications/callRecords/{record_id}?$expand=sessions($expand=segments)"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(work / "data")]
+    )
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        body = wait_for(f"http://127.0.0.1:{port}{path}", headers)
+        ours = wrk(f"http://127.0.0.1:{port}{path}", duration, connections, headers)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    static = nginx_rate(work, body, duration, connections)
+    print(f"GET record ($expand=sessions($expand=segments), {len(body):,} bytes), {connections} connections:")
+    print(f"  callscope: {ours['rps']:,.0f} req/s, p50 {ours['p50']:.2f} ms, p99 {ours['p99']:.2f} ms")
+    print(f"  nginx static file: {static['rps']:,.0f} req/s, p50 {static['p50']:.2f} ms, p99 {static['p99']:.2f} ms")
+    print(f"  throughput ratio callscope/nginx: {ours['rps'] / static['rps']:.3f}")
+
+
+def nginx_rate(work: Path, body: bytes, duration: int, connections: int) -> dict[str, float]:
+    root = work / "nginx"
+    (root / "html").mkdir(parents=True)
+    (root / "html" / "record.json").write_bytes(body)
+    port = free_port()
+    user = "user root;" if os.geteuid() == 0 else ""
+    (root / "nginx.conf").write_text(
+        f"{user} worker_processes auto; pid {root}/nginx.pid; error_log {root}/error.log;"
+        f" events {{ worker_connections 1024; }}"
+        f" http {{ access_log off; client_body_temp_path {root}; proxy_temp_path {root};"
+        f" fastcgi_temp_path {root}; uwsgi_temp_path {root}; scgi_temp_path {root};"
+        f" server {{ listen 127.0.0.1:{port}; root {root}/html;"
+        f" location / {{ default_type application/json; }} }} }}"
+    )
+    nginx = subprocess.Popen(["nginx", "-p", str(root), "-c", str(root / "nginx.conf"), "-g", "daemon off;"])
+    try:
+        wait_for(f"http://127.0.0.1:{port}/record.json")
+        return wrk(f"http://127.0.0.1:{port}/record.json", duration, connections, {})
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=30)
+
+
+def wrk(url: str, duration: int, connections: int, headers: dict[str, str]) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    return {"rps": rps, "p50": _latency(output, "50%"), "p99": _latency(output, "99%")}
+
+
+def _latency(output: str, label: str) -> float:
+    match = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output)
+    assert match is not None, output
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+    return float(match.group(1)) * scale
+
+
+if __name__ == "__main__":
+    main()
