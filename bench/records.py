@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per target")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1, help="callscope server processes")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="callscope-bench-"))
     try:
@@ -50,7 +51,7 @@ def main() -> None:
         record_id = msgspec.json.decode(lines[0])["id"]
         ours, raw = measure_import(work, lines)
         print(f"import: callscope {ours:,.0f} records/s; raw sqlite3 insert {raw:,.0f} rows/s; ratio {ours / raw:.2f}")
-        measure_reads(work, record_id, args.duration, args.connections)
+        measure_reads(work, record_id, args.duration, args.connections, args.workers)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -114,7 +115,7 @@ def wait_for(url: str, headers: dict[str, str] | None = None) -> bytes:
     raise RuntimeError(f"{url} did not come up")
 
 
-def measure_reads(work: Path, record_id: str, duration: int, connections: int) -> None:
+def measure_reads(work: Path, record_id: str, duration: int, connections: int, workers: int) -> None:
     key = load_or_create_key(work / "data")
     token = issue_token(
         key, tenant_id=TENANT, scopes=["CallRecords.Read.All"], subject="bench", expires_in=3600, now=time.time()
@@ -132,7 +133,10 @@ def measure_reads(work: Path, record_id: str, duration: int, connections: int) -
         server.terminate()
         server.wait(timeout=30)
     static = nginx_rate(work, body, duration, connections)
-    print(f"GET record ($expand=sessions($expand=segments), {len(body):,} bytes), {connections} connections:")
+    print(
+        f"GET record ($expand=sessions($expand=segments), {len(body):,} bytes), {connections} connections, "
+        f"{workers} callscope worker(s):"
+    )
     print(f"  callscope: {ours['rps']:,.0f} req/s, p50 {ours['p50']:.2f} ms, p99 {ours['p99']:.2f} ms")
     print(f"  nginx static file: {static['rps']:,.0f} req/s, p50 {static['p50']:.2f} ms, p99 {static['p99']:.2f} ms")
     print(f"  throughput ratio callscope/nginx: {ours['rps'] / static['rps']:.3f}")

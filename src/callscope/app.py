@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from callscope.api.graph.call_records import CallRecordsEndpoints
 from callscope.api.graph.log_rows import LogRowsEndpoints
 from callscope.api.graph.metadata import MetadataEndpoint
+from callscope.api.graph.response_cache import ResponseCache
 from callscope.api.graph.router import GraphPipeline
 from callscope.api.graph.shaping import Shaper
 from callscope.api.ingest import IngestEndpoint
@@ -20,6 +21,7 @@ from callscope.config import Settings
 from callscope.services.call_records import CallRecords
 from callscope.services.ingestion import Ingestion
 from callscope.services.log_rows import LogRows
+from callscope.services.offload import Offload
 from callscope.services.schemas import Schemas, load_schemas
 from callscope.storage.database import connect, migrate
 
@@ -57,11 +59,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     verifier = TokenVerifier(key.public_key(), settings.external_issuers)
     pipeline = GraphPipeline(verifier, settings.public_base_url)
     shapers = {v: Shaper(m) for v, m in services.schemas.models.items()}
+    offload = Offload(services.engine)
     functions = {v: frozenset(m.functions) for v, m in services.schemas.models.items()}
     graph = GraphRoutes(
         pipeline,
-        CallRecordsEndpoints(services.call_records, shapers),
-        LogRowsEndpoints(services.log_rows, shapers),
+        CallRecordsEndpoints(services.call_records, shapers, ResponseCache(settings.response_cache_bytes), offload),
+        LogRowsEndpoints(services.log_rows, shapers, offload),
         functions,
     )
     routes = build_routes(

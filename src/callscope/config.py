@@ -27,6 +27,7 @@ class Settings:
     database_url: str | None = None
     public_base_url: str | None = None  # what nextLinks start with; default: the request's own
     max_body_bytes: int = 64 * 1024 * 1024
+    response_cache_bytes: int = 128 * 1024 * 1024
     external_issuers: tuple[ExternalIssuer, ...] = field(default_factory=tuple)
 
     @property

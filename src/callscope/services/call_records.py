@@ -25,6 +25,14 @@ class CallRecords:
             raise NotFound(f"call record {record_id!r} was not found")
         return document
 
+    def get_version(self, tenant_id: str, record_id: str) -> int:
+        """The record's stored version; NotFound like `get`."""
+        with self._engine.connect() as conn:
+            version = store.find_version(conn, tenant_id, record_id)
+        if version is None:
+            raise NotFound(f"call record {record_id!r} was not found")
+        return version
+
     def list_page(self, tenant_id: str, query: RecordQuery, limit: int) -> list[tuple[int, str, bytes]]:
         """Up to `limit` records in start-time order as (start_us, id, JSON document)."""
         with self._engine.connect() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, insert, or_, select, tuple_
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, exists, func, insert, or_, select, tuple_
 
 from callscope.domain.call_records import StoredRecord
 from callscope.storage.tables import call_record_participants, call_records
@@ -23,11 +23,15 @@ class RecordQuery:
     after: tuple[int, str] | None = None  # keyset: the last (start_us, id) already seen
 
 
+# The two lookups on every read of one record, built once (statement building is not free).
+_BY_KEY = (call_records.c.tenant_id == bindparam("tenant_id"), call_records.c.id == bindparam("record_id"))
+_DOCUMENT = select(call_records.c.document).where(*_BY_KEY)
+_VERSION = select(call_records.c.version).where(*_BY_KEY)
+
+
 def find_document(conn: Connection, tenant_id: str, record_id: str) -> bytes | None:
     """The stored document of a record, or None."""
-    row = conn.execute(
-        select(call_records.c.document).where(call_records.c.tenant_id == tenant_id, call_records.c.id == record_id)
-    ).first()
+    row = conn.execute(_DOCUMENT, {"tenant_id": tenant_id, "record_id": record_id}).first()
     return row[0] if row else None
 
 
@@ -116,3 +120,9 @@ def _conditions(tenant_id: str, query: RecordQuery) -> list[ColumnElement[bool]]
             )
         )
     return [and_(*conditions)] if conditions else []
+
+
+def find_version(conn: Connection, tenant_id: str, record_id: str) -> int | None:
+    """The stored version of a record, or None; cheap (no document is read)."""
+    row = conn.execute(_VERSION, {"tenant_id": tenant_id, "record_id": record_id}).first()
+    return int(row[0]) if row else None

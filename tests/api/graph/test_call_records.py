@@ -182,3 +182,17 @@ def test_v1_hides_beta_only_log_row_fields(client: httpx.Client, services: Servi
             "totalCallCharge": 2.0,
         }
     ]
+
+
+def test_a_new_version_is_served_at_once_by_the_same_url(client: httpx.Client, services: Services) -> None:
+    record = big_record(2, record_id="changing")
+    services.ingestion.import_lines(TENANT, jsonl([record]).splitlines())
+    url = f"{RECORDS}/changing?$expand=sessions"
+    assert client.get(url).json()["version"] == 1
+    assert client.get(url).json()["version"] == 1
+    services.ingestion.import_lines(
+        TENANT, jsonl([{**record, "version": 2, "sessions": record["sessions"][:1]}]).splitlines()
+    )
+    again = client.get(url).json()
+    assert again["version"] == 2
+    assert len(again["sessions"]) == 1

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from callscope.api.graph import query as q
 from callscope.api.graph.context import GraphContext
 from callscope.api.graph.paths import Target
-from callscope.api.graph.responses import collection, json_response, link, text_response
+from callscope.api.graph.response_cache import ResponseCache
+from callscope.api.graph.responses import cached_response, collection, json_response, link, text_response
 from callscope.api.graph.shaping import Shaper, project
 from callscope.domain.call_records import SESSIONS_PAGE_MAX, find_by_id
 from callscope.errors import InvalidRequest, NotFound
 from callscope.services.call_records import CallRecords, RecordQuery
+from callscope.services.offload import Offload
 
 NS = "microsoft.graph.callRecords"
 TYPES = {
@@ -37,16 +38,30 @@ COUNT_OPTIONS = frozenset({"$filter"})
 class CallRecordsEndpoints:
     """Serves every GET under `/communications/callRecords` except the bound functions."""
 
-    def __init__(self, records: CallRecords, shapers: dict[str, Shaper]) -> None:
+    def __init__(
+        self, records: CallRecords, shapers: dict[str, Shaper], cache: ResponseCache, offload: Offload
+    ) -> None:
         self._records = records
+        self._offload = offload
         self._shapers = shapers
+        self._cache = cache
 
     async def get(self, ctx: GraphContext, target: Target) -> Response:
-        """Answer a GET for a parsed target."""
+        """Answer a GET for a parsed target; answers about one record come from the cache when it is current."""
         if target.kind == "records":
             return await self._list_records(ctx, target.count)
+        version = await self._offload(self._records.get_version, ctx.tenant_id, str(target.record_id))
+        key = (ctx.tenant_id, target, version, ctx.request_key)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached_response(cached)
+        response = await self._about_record(ctx, target)
+        self._cache.put(key, bytes(response.body) + b"\n" + str(response.media_type).encode())
+        return response
+
+    async def _about_record(self, ctx: GraphContext, target: Target) -> Response:
         options = ctx.options(COUNT_OPTIONS if target.count else _options_for(target.kind))
-        raw = await run_in_threadpool(self._records.get, ctx.tenant_id, str(target.record_id))
+        raw = await self._offload(self._records.get, ctx.tenant_id, str(target.record_id))
         record = self._shapers[ctx.version].load(raw, include_unknown=ctx.include_unknown_enums)
         if target.kind == "record":
             return json_response(self._record(ctx, options, record))
@@ -176,7 +191,7 @@ class CallRecordsEndpoints:
         if count_only:
             options = ctx.options(COUNT_OPTIONS)
             query = q.parse_record_filter(options.get("$filter"))
-            total = await run_in_threadpool(self._records.count, ctx.tenant_id, query)
+            total = await self._offload(self._records.count, ctx.tenant_id, query)
             return text_response(str(total))
         return json_response(await self._records_page(ctx, ctx.options(RECORDS_OPTIONS)))
 
@@ -193,7 +208,7 @@ class CallRecordsEndpoints:
             size = min(size, remaining)
         if state:
             query = _after(query, (state[0], state[1]))
-        rows = await run_in_threadpool(self._records.list_page, ctx.tenant_id, query, size + 1)
+        rows = await self._offload(self._records.list_page, ctx.tenant_id, query, size + 1)
         page = rows[:size]
         values = []
         for _, _, raw in page:
@@ -207,7 +222,7 @@ class CallRecordsEndpoints:
             next_link = link(ctx.base_url, f"/{ctx.version}/communications/callRecords", params)
         total = None
         if q.parse_count(options.get("$count")):
-            total = await run_in_threadpool(self._records.count, ctx.tenant_id, _after(query, None))
+            total = await self._offload(self._records.count, ctx.tenant_id, _after(query, None))
         return collection(ctx.context_url("communications/callRecords"), values, next_link, total)
 
 

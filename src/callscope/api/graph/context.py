@@ -23,6 +23,17 @@ class GraphContext:
     max_page_size: int | None
 
     @property
+    def request_key(self) -> tuple[object, ...]:
+        """Everything about the request, besides its path, that shapes a response."""
+        return (
+            self.version,
+            self.base_url,
+            tuple(sorted(self.params.items())),
+            self.include_unknown_enums,
+            self.max_page_size,
+        )
+
+    @property
     def root(self) -> str:
         """The service root of this version."""
         return f"{self.base_url}/{self.version}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from callscope.api.graph import query as q
@@ -19,6 +18,7 @@ from callscope.domain.log_rows import (
     PAGE_SIZE,
 )
 from callscope.services.log_rows import LogRows
+from callscope.services.offload import Offload
 
 FUNCTION_OPTIONS = frozenset({"$top", "$skiptoken"})
 
@@ -26,8 +26,9 @@ FUNCTION_OPTIONS = frozenset({"$top", "$skiptoken"})
 class LogRowsEndpoints:
     """Serves the log-row functions bound to the callRecords collection."""
 
-    def __init__(self, log_rows: LogRows, shapers: dict[str, Shaper]) -> None:
+    def __init__(self, log_rows: LogRows, shapers: dict[str, Shaper], offload: Offload) -> None:
         self._log_rows = log_rows
+        self._offload = offload
         self._shapers = shapers
 
     async def get(self, ctx: GraphContext, target: Target, raw_path: str) -> Response:
@@ -35,7 +36,7 @@ class LogRowsEndpoints:
         options = ctx.options(FUNCTION_OPTIONS)
         assert target.function is not None and target.between is not None
         if target.function == DIALOUT_REPORT_FUNCTION:
-            report = await run_in_threadpool(self._log_rows.dialout_report, ctx.tenant_id, target.between)
+            report = await self._offload(self._log_rows.dialout_report, ctx.tenant_id, target.between)
             context = ctx.context_url(f"Collection({DIALOUT_REPORT_TYPE})")
             return json_response(collection(context, report, None))
         kind = KINDS_BY_FUNCTION[target.function]
@@ -46,9 +47,7 @@ class LogRowsEndpoints:
         if remaining >= 0:
             size = min(size, remaining)
         after = (state[0], state[1]) if state else None
-        rows = await run_in_threadpool(
-            self._log_rows.list_page, ctx.tenant_id, kind.name, target.between, after, size + 1
-        )
+        rows = await self._offload(self._log_rows.list_page, ctx.tenant_id, kind.name, target.between, after, size + 1)
         page = rows[:size]
         shaper = self._shapers[ctx.version]
         values: list[Any] = [

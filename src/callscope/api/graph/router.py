@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -33,7 +34,7 @@ class GraphPipeline:
         """A Starlette endpoint running `handler` behind authentication and `scopes`."""
 
         async def run(request: Request) -> Response:
-            request_id = str(uuid.uuid4())
+            request_id = str(uuid.UUID(int=random.getrandbits(128), version=4))  # not a secret: no urandom
             client_request_id = request.headers.get("client-request-id")
             try:
                 principal = self._verifier.verify(request.headers.get("authorization"))
