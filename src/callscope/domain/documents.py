@@ -52,6 +52,31 @@ class DocumentTypes:
         self._open_paths: dict[str, tuple[Property, ...]] = {}
         for name in model.types:
             self.struct(name)
+        self._plans = {
+            self._structs[name]: tuple((p.name, p.type_name) for p in self.open_paths(name)) for name in model.types
+        }
+
+    def fill_open_types(self, value: Any, type_name: str) -> None:
+        """Give values of open types (kept as plain objects) the `@odata.type` Graph always writes.
+
+        Only properties from which an open type can be reached are visited, so media and streams
+        (most of a record) are skipped; the plan per Struct class is computed once.
+        """
+        kind = type(value)
+        if kind is list:
+            for item in value:
+                self.fill_open_types(item, type_name)
+        elif kind is dict:
+            declared = value.setdefault("@odata.type", odata_type(type_name))
+            actual = str(declared)[1:]
+            for prop in self.open_paths(actual if actual in self.model.types else type_name):
+                if value.get(prop.name) is not None:
+                    self.fill_open_types(value[prop.name], prop.type_name)
+        else:
+            for name, child_type in self._plans.get(kind, ()):
+                item = getattr(value, name)
+                if item is not None and item is not UNSET:
+                    self.fill_open_types(item, child_type)
 
     def open_paths(self, type_name: str) -> tuple[Property, ...]:
         """Properties of a type through which a value of an open type can be reached."""
@@ -135,29 +160,6 @@ def _union(members: list[Any]) -> Any:
 def _annotation_names(properties: Any) -> tuple[str, ...]:
     navigations = [p.name for p in properties if p.navigation]
     return _ANNOTATIONS + tuple(f"{n}{a}" for n in navigations for a in _NAV_ANNOTATIONS)
-
-
-def fill_open_types(value: Any, type_name: str, types: DocumentTypes) -> None:
-    """Give values of open types (kept as plain objects) the `@odata.type` Graph always writes.
-
-    Only properties from which an open type can be reached are visited, so media and streams
-    (most of a record) are skipped.
-    """
-    if isinstance(value, list):
-        for item in value:
-            fill_open_types(item, type_name, types)
-    elif isinstance(value, dict):
-        value.setdefault("@odata.type", odata_type(type_name))
-        actual = str(value["@odata.type"])[1:]
-        for prop in types.open_paths(actual if actual in types.model.types else type_name):
-            if value.get(prop.name) is not None:
-                fill_open_types(value[prop.name], prop.type_name, types)
-    elif isinstance(value, msgspec.Struct):
-        actual = type(value).__struct_config__.tag[1:]  # type: ignore[index]
-        for prop in types.open_paths(actual):
-            item = getattr(value, prop.name)
-            if item is not None and item is not UNSET:
-                fill_open_types(item, prop.type_name, types)
 
 
 def strip_annotations(value: Any, types: DocumentTypes) -> None:

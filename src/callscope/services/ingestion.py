@@ -10,7 +10,7 @@ import msgspec
 from sqlalchemy import Engine
 
 from callscope.domain import call_records as records_domain
-from callscope.domain.documents import fill_open_types, odata_type, strip_annotations
+from callscope.domain.documents import odata_type, strip_annotations
 from callscope.domain.log_rows import KINDS_BY_TYPE, StoredLogRow, stored_log_row
 from callscope.errors import InvalidDocument
 from callscope.services.schemas import Schemas
@@ -90,9 +90,10 @@ class Ingestion:
     ) -> None:
         type_name = self._type_of(number, line)
         value = self._decode(number, line, type_name)
-        fill_open_types(value, type_name, self._types)
+        self._types.fill_open_types(value, type_name)
         if type_name == CALL_RECORD:
-            strip_annotations(value, self._types)
+            if line.count(b"@odata.") != line.count(b"@odata.type"):  # response annotations to drop
+                strip_annotations(value, self._types)
             records.append(records_domain.stored_record(value, self._encoder.encode(value)))
             return
         kind = KINDS_BY_TYPE[type_name]

@@ -57,8 +57,10 @@ def parse_target(rest: str, functions: frozenset[str]) -> Target:
     if first == "$count" and len(segments) == 1:
         return Target("records", count=True)
     function = _FUNCTION.match(first)
-    if function and len(segments) == 1 and _function_name(function.group(1), functions):
-        name = _function_name(function.group(1), functions)
+    name = _function_name(function.group(1), functions) if function else None
+    if function and (name or "=" in function.group(2)):  # a function call, not a key
+        if name is None or len(segments) > 1:
+            raise NotFound(f"Resource not found for the segment '{function.group(1)}'.")
         return Target("function", function=name, between=parse_range(function.group(2)))
     return _walk(Target("record", record_id=first), segments[1:], rest)
 
