@@ -20,7 +20,8 @@ FUNCTIONS = frozenset({"getPstnCalls", "getDirectRoutingCalls"})
 
 def test_filter_bounds_combine_to_the_tightest_and_keep_inclusiveness() -> None:
     query = parse_record_filter(
-        "startDateTime gt 2026-01-01T00:00:00Z and startDateTime ge 2026-02-01 and startDateTime lt 2026-03-01T00:00:00Z"
+        "startDateTime gt 2026-01-01T00:00:00Z and startDateTime ge 2026-02-01"
+        " and startDateTime lt 2026-03-01T00:00:00Z"
     )
     assert query.start_lower == (to_microseconds("2026-02-01T00:00:00+00:00"), True)
     assert query.start_upper == (to_microseconds("2026-03-01T00:00:00+00:00"), False)
