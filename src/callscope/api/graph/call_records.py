@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from callscope.api.graph import query as q
 from callscope.api.graph.context import GraphContext
+from callscope.api.graph.paging import PageWindow, next_link
 from callscope.api.graph.paths import Target
 from callscope.api.graph.response_cache import ResponseCache
 from callscope.api.graph.responses import cached_response, collection, json_response, link, text_response
@@ -162,30 +163,25 @@ class CallRecordsEndpoints:
         self, ctx: GraphContext, options: q.QueryOptions, target: Target, items: list[dict[str, Any]]
     ) -> dict[str, Any]:
         kind = COLLECTIONS[target.kind]
-        offset, remaining = q.decode_skiptoken(options.get("$skiptoken"), (int, int)) or [0, -1]
-        top = q.parse_top(options.get("$top"))
-        if top is not None and options.get("$skiptoken") is None:
-            remaining = top
+        state = q.decode_skiptoken(options.get("$skiptoken"), (int, int))
+        offset = state[0] if state else 0
         ceiling = SESSIONS_PAGE_MAX if kind == "session" else 1000
-        size = ctx.page_size(ceiling, ceiling)
-        if remaining >= 0:
-            size = min(size, remaining)
-        page = items[offset : offset + size]
+        window = PageWindow.open(
+            ctx.page_size(ceiling, ceiling), q.parse_top(options.get("$top")), state[1] if state else None
+        )
+        page = items[offset : offset + window.size]
         expansions = self._expansions(ctx, options, kind)
         shaper = self._shapers[ctx.version]
         select = q.parse_select(options.get("$select"), shaper.model.properties(TYPES[kind]), TYPES[kind])
         record = {"id": target.record_id}
         values = [self._shape(ctx, kind, item, record, select, expansions) for item in page]
-        next_offset = offset + len(page)
-        left = remaining - len(page) if remaining >= 0 else -1
-        next_link = None
-        if next_offset < len(items) and left != 0:
-            params = {k: v for k, v in options.raw.items() if k not in ("$skiptoken", "$top")}
-            params["$skiptoken"] = q.encode_skiptoken([next_offset, left])
-            next_link = link(ctx.base_url, _path(ctx, target), params)
+        following = None
+        if window.continues(len(page), offset + len(page) < len(items)):
+            state = [offset + len(page), window.budget_after(len(page))]
+            following = next_link(ctx, _path(ctx, target), options, state)
         count = len(items) if q.parse_count(options.get("$count")) else None
         context = ctx.context_url("communications/" + _path(ctx, target).split("/communications/", 1)[1])
-        return collection(context, values, next_link, count)
+        return collection(context, values, following, count)
 
     async def _list_records(self, ctx: GraphContext, count_only: bool) -> Response:
         if count_only:
@@ -201,29 +197,25 @@ class CallRecordsEndpoints:
         select = q.parse_select(options.get("$select"), shaper.model.properties(record_type), record_type)
         query = q.parse_record_filter(options.get("$filter"))
         state = q.decode_skiptoken(options.get("$skiptoken"), (int, str, int))
-        remaining = q.parse_top(options.get("$top"))
-        remaining = state[2] if state else (-1 if remaining is None else remaining)
-        size = ctx.page_size(1000, LIST_DEFAULT_PAGE)
-        if remaining >= 0:
-            size = min(size, remaining)
+        window = PageWindow.open(
+            ctx.page_size(1000, LIST_DEFAULT_PAGE), q.parse_top(options.get("$top")), state[2] if state else None
+        )
         if state:
             query = _after(query, (state[0], state[1]))
-        rows = await self._offload(self._records.list_page, ctx.tenant_id, query, size + 1)
-        page = rows[:size]
+        rows = await self._offload(self._records.list_page, ctx.tenant_id, query, window.size + 1)
+        page = rows[: window.size]
         values = []
         for _, _, raw in page:
             record = shaper.load(raw, include_unknown=ctx.include_unknown_enums)
             values.append(self._shape(ctx, "record", record, record, select, ()))
-        left = remaining - len(page) if remaining >= 0 else -1
-        next_link = None
-        if len(rows) > size and left != 0 and page:
-            params = {k: v for k, v in options.raw.items() if k not in ("$skiptoken", "$top")}
-            params["$skiptoken"] = q.encode_skiptoken([page[-1][0], page[-1][1], left])
-            next_link = link(ctx.base_url, f"/{ctx.version}/communications/callRecords", params)
+        following = None
+        if window.continues(len(page), len(rows) > window.size):
+            state = [page[-1][0], page[-1][1], window.budget_after(len(page))]
+            following = next_link(ctx, f"/{ctx.version}/communications/callRecords", options, state)
         total = None
         if q.parse_count(options.get("$count")):
             total = await self._offload(self._records.count, ctx.tenant_id, _after(query, None))
-        return collection(ctx.context_url("communications/callRecords"), values, next_link, total)
+        return collection(ctx.context_url("communications/callRecords"), values, following, total)
 
 
 def _options_for(kind: str) -> frozenset[str]:

@@ -8,8 +8,9 @@ from starlette.responses import Response
 
 from callscope.api.graph import query as q
 from callscope.api.graph.context import GraphContext
+from callscope.api.graph.paging import PageWindow, next_link
 from callscope.api.graph.paths import Target
-from callscope.api.graph.responses import collection, json_response, link
+from callscope.api.graph.responses import collection, json_response
 from callscope.api.graph.shaping import Shaper
 from callscope.domain.log_rows import (
     DIALOUT_REPORT_FUNCTION,
@@ -41,23 +42,22 @@ class LogRowsEndpoints:
             return json_response(collection(context, report, None))
         kind = KINDS_BY_FUNCTION[target.function]
         state = q.decode_skiptoken(options.get("$skiptoken"), (int, str, int))
-        top = q.parse_top(options.get("$top"))
-        remaining = state[2] if state else (-1 if top is None else top)
-        size = ctx.page_size(PAGE_SIZE, PAGE_SIZE)
-        if remaining >= 0:
-            size = min(size, remaining)
+        window = PageWindow.open(
+            ctx.page_size(PAGE_SIZE, PAGE_SIZE), q.parse_top(options.get("$top")), state[2] if state else None
+        )
         after = (state[0], state[1]) if state else None
-        rows = await self._offload(self._log_rows.list_page, ctx.tenant_id, kind.name, target.between, after, size + 1)
-        page = rows[:size]
+        rows = await self._offload(
+            self._log_rows.list_page, ctx.tenant_id, kind.name, target.between, after, window.size + 1
+        )
+        page = rows[: window.size]
         shaper = self._shapers[ctx.version]
         values: list[Any] = [
             shaper.restrict(shaper.load(raw, include_unknown=ctx.include_unknown_enums), kind.type_name)
             for _, _, raw in page
         ]
-        left = remaining - len(page) if remaining >= 0 else -1
-        next_link = None
-        if len(rows) > size and left != 0 and page:
-            params = {"$skiptoken": q.encode_skiptoken([page[-1][0], page[-1][1], left])}
-            next_link = link(ctx.base_url, raw_path, params)
+        following = None
+        if window.continues(len(page), len(rows) > window.size):
+            state = [page[-1][0], page[-1][1], window.budget_after(len(page))]
+            following = next_link(ctx, raw_path, options, state)
         context = ctx.context_url(f"Collection({kind.type_name})")
-        return json_response(collection(context, values, next_link))
+        return json_response(collection(context, values, following))
