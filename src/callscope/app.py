@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from callscope.api.graph.call_records import CallRecordsEndpoints
+from callscope.api.graph.hot_cache import RecordResponseCache
 from callscope.api.graph.log_rows import LogRowsEndpoints
 from callscope.api.graph.metadata import MetadataEndpoint
-from callscope.api.graph.response_cache import ResponseCache
 from callscope.api.graph.router import GraphPipeline
 from callscope.api.graph.shaping import Shaper
 from callscope.api.ingest import IngestEndpoint
@@ -63,7 +64,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     functions = {v: frozenset(m.functions) for v, m in services.schemas.models.items()}
     graph = GraphRoutes(
         pipeline,
-        CallRecordsEndpoints(services.call_records, shapers, ResponseCache(settings.response_cache_bytes), offload),
+        CallRecordsEndpoints(services.call_records, shapers, offload),
         LogRowsEndpoints(services.log_rows, shapers, offload),
         functions,
     )
@@ -74,6 +75,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         IngestEndpoint(services.ingestion, settings.max_body_bytes),
         OpenApiEndpoint(),
     )
-    app = Starlette(routes=routes)
+    hot_cache = Middleware(
+        RecordResponseCache,
+        records=services.call_records,
+        offload=offload,
+        max_bytes=settings.response_cache_bytes,
+    )
+    app = Starlette(routes=routes, middleware=[hot_cache])
     app.state.services = services
     return app

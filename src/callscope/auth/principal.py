@@ -14,6 +14,7 @@ class Principal:
     tenant_id: str
     subject: str
     scopes: frozenset[str]
+    expires_at: float = 0.0
 
     def require_any(self, scopes: frozenset[str]) -> None:
         """Raise Forbidden unless the token grants at least one of these scopes."""

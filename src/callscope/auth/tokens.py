@@ -139,4 +139,4 @@ def _principal(claims: dict[str, Any]) -> Principal:
     roles = claims.get("roles") or []
     scp = claims.get("scp") or ""
     scopes = frozenset([*(r for r in roles if isinstance(r, str)), *str(scp).split()])
-    return Principal(tenant_id=tenant, subject=subject, scopes=scopes)
+    return Principal(tenant_id=tenant, subject=subject, scopes=scopes, expires_at=float(claims["exp"]))

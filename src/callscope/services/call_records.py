@@ -25,10 +25,14 @@ class CallRecords:
             raise NotFound(f"call record {record_id!r} was not found")
         return document
 
+    def find_version(self, tenant_id: str, record_id: str) -> int | None:
+        """The record's stored version, or None."""
+        with self._engine.connect() as conn:
+            return store.find_version(conn, tenant_id, record_id)
+
     def get_version(self, tenant_id: str, record_id: str) -> int:
         """The record's stored version; NotFound like `get`."""
-        with self._engine.connect() as conn:
-            version = store.find_version(conn, tenant_id, record_id)
+        version = self.find_version(tenant_id, record_id)
         if version is None:
             raise NotFound(f"call record {record_id!r} was not found")
         return version

@@ -10,8 +10,7 @@ from callscope.api.graph import query as q
 from callscope.api.graph.context import GraphContext
 from callscope.api.graph.paging import PageWindow, next_link
 from callscope.api.graph.paths import Target
-from callscope.api.graph.response_cache import ResponseCache
-from callscope.api.graph.responses import cached_response, collection, json_response, link, text_response
+from callscope.api.graph.responses import collection, json_response, link, text_response
 from callscope.api.graph.shaping import Shaper, project
 from callscope.domain.call_records import SESSIONS_PAGE_MAX, find_by_id
 from callscope.errors import InvalidRequest, NotFound
@@ -39,25 +38,24 @@ COUNT_OPTIONS = frozenset({"$filter"})
 class CallRecordsEndpoints:
     """Serves every GET under `/communications/callRecords` except the bound functions."""
 
-    def __init__(
-        self, records: CallRecords, shapers: dict[str, Shaper], cache: ResponseCache, offload: Offload
-    ) -> None:
+    def __init__(self, records: CallRecords, shapers: dict[str, Shaper], offload: Offload) -> None:
         self._records = records
         self._offload = offload
         self._shapers = shapers
-        self._cache = cache
 
     async def get(self, ctx: GraphContext, target: Target) -> Response:
-        """Answer a GET for a parsed target; answers about one record come from the cache when it is current."""
+        """Answer a GET for a parsed target.
+
+        An answer about one record depends only on that record's version and the request, so it
+        leaves a validator for the hot cache (see `hot_cache.py`).
+        """
         if target.kind == "records":
             return await self._list_records(ctx, target.count)
-        version = await self._offload(self._records.get_version, ctx.tenant_id, str(target.record_id))
-        key = (ctx.tenant_id, target, version, ctx.request_key)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached_response(cached)
+        record_id = str(target.record_id)
+        version = await self._offload(self._records.get_version, ctx.tenant_id, record_id)
         response = await self._about_record(ctx, target)
-        self._cache.put(key, bytes(response.body) + b"\n" + str(response.media_type).encode())
+        if ctx.cache_hint is not None:
+            ctx.cache_hint.validator = (ctx.tenant_id, record_id, version)
         return response
 
     async def _about_record(self, ctx: GraphContext, target: Target) -> Response:

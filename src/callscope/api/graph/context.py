@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from callscope.api.graph.hot_cache import CacheHint
 from callscope.api.graph.query import QueryOptions
 from callscope.errors import InvalidRequest
 
@@ -21,17 +22,7 @@ class GraphContext:
     params: Mapping[str, str]
     include_unknown_enums: bool
     max_page_size: int | None
-
-    @property
-    def request_key(self) -> tuple[object, ...]:
-        """Everything about the request, besides its path, that shapes a response."""
-        return (
-            self.version,
-            self.base_url,
-            tuple(sorted(self.params.items())),
-            self.include_unknown_enums,
-            self.max_page_size,
-        )
+    cache_hint: CacheHint | None = field(default=None, compare=False)
 
     @property
     def root(self) -> str:

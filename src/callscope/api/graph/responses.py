@@ -21,12 +21,6 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
     return Response(_encode(body), status_code=status, headers=headers, media_type=JSON_TYPE)
 
 
-def cached_response(entry: bytes) -> Response:
-    """A response rebuilt from a cache entry (body, a newline, then the media type)."""
-    body, _, media_type = entry.rpartition(b"\n")
-    return Response(body, media_type=media_type.decode())
-
-
 def text_response(text: str) -> Response:
     """A `text/plain` response (what `$count` answers)."""
     return Response(text, media_type="text/plain; charset=utf-8")

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from callscope.api.errors import status_of
 from callscope.api.graph.context import GraphContext, parse_prefer
+from callscope.api.graph.hot_cache import HINT
 from callscope.api.graph.responses import error_body, json_response
 from callscope.auth.principal import Principal
 from callscope.auth.tokens import TokenVerifier
@@ -38,6 +39,9 @@ class GraphPipeline:
             client_request_id = request.headers.get("client-request-id")
             try:
                 principal = self._verifier.verify(request.headers.get("authorization"))
+                hint = request.scope.get(HINT)
+                if hint is not None:
+                    hint.token_expires = principal.expires_at
                 if request.method not in methods:
                     raise MethodNotAllowed(f"The method {request.method} is not allowed on this resource.")
                 principal.require_any(scopes)
@@ -72,4 +76,5 @@ class GraphPipeline:
             params=dict(request.query_params),
             include_unknown_enums=include_unknown,
             max_page_size=max_page,
+            cache_hint=request.scope.get(HINT),
         )

@@ -1,0 +1,45 @@
+"""Repeated reads of one record are answered from memory, and only while that is still correct."""
+
+from __future__ import annotations
+
+import httpx
+
+from callscope.app import Services
+from tests.conftest import OTHER_TENANT, TENANT, TokenFactory
+from tests.support.documents import big_record, jsonl
+
+URL = "/v1.0/communications/callRecords/hot?$expand=sessions($expand=segments)"
+
+
+def test_a_cached_answer_gets_fresh_request_ids_and_echoes_the_client_id(
+    client: httpx.Client, services: Services
+) -> None:
+    services.ingestion.import_lines(TENANT, jsonl([big_record(3, record_id="hot")]).splitlines())
+    first = client.get(URL, headers={"client-request-id": "one"})
+    second = client.get(URL, headers={"client-request-id": "two"})
+    assert first.content == second.content
+    assert first.headers["request-id"] != second.headers["request-id"]
+    assert second.headers["client-request-id"] == "two"
+    assert second.headers["content-type"] == first.headers["content-type"]
+    assert int(second.headers["content-length"]) == len(second.content)
+
+
+def test_another_tenant_never_gets_a_cached_answer(
+    client: httpx.Client, services: Services, base_url: str, make_token: TokenFactory
+) -> None:
+    services.ingestion.import_lines(TENANT, jsonl([big_record(3, record_id="hot")]).splitlines())
+    assert client.get(URL).status_code == 200
+    assert client.get(URL).status_code == 200
+    other = httpx.get(f"{base_url}{URL}", headers={"Authorization": f"Bearer {make_token(tenant=OTHER_TENANT)}"})
+    assert other.status_code == 404
+    unauthenticated = httpx.get(f"{base_url}{URL}")
+    assert unauthenticated.status_code == 401
+
+
+def test_a_replaced_record_is_never_answered_from_memory(client: httpx.Client, services: Services) -> None:
+    record = big_record(3, record_id="hot")
+    services.ingestion.import_lines(TENANT, jsonl([record]).splitlines())
+    assert len(client.get(URL).json()["sessions"]) == 3
+    assert len(client.get(URL).json()["sessions"]) == 3
+    services.ingestion.import_lines(TENANT, jsonl([{**record, "version": 5, "sessions": []}]).splitlines())
+    assert client.get(URL).json()["sessions"] == []
