@@ -170,6 +170,8 @@ def wrk(url: str, duration: int, connections: int, headers: dict[str, str]) -> d
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"the load run had failed requests:\n{output}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     return {"rps": rps, "p50": _latency(output, "50%"), "p99": _latency(output, "99%")}
 

@@ -16,6 +16,7 @@ class CallRecords:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._versions = store.VersionReader(engine)
 
     def get(self, tenant_id: str, record_id: str) -> bytes:
         """The record's JSON document; NotFound for unknown ids and other tenants' alike."""
@@ -27,8 +28,7 @@ class CallRecords:
 
     def find_version(self, tenant_id: str, record_id: str) -> int | None:
         """The record's stored version, or None."""
-        with self._engine.connect() as conn:
-            return store.find_version(conn, tenant_id, record_id)
+        return self._versions.find(tenant_id, record_id)
 
     def get_version(self, tenant_id: str, record_id: str) -> int:
         """The record's stored version; NotFound like `get`."""

@@ -6,7 +6,20 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, exists, func, insert, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+)
 
 from callscope.domain.call_records import StoredRecord
 from callscope.storage.tables import call_record_participants, call_records
@@ -140,3 +153,30 @@ def find_version(conn: Connection, tenant_id: str, record_id: str) -> int | None
     """The stored version of a record, or None; cheap (no document is read)."""
     row = conn.execute(_VERSION, {"tenant_id": tenant_id, "record_id": record_id}).first()
     return int(row[0]) if row else None
+
+
+class VersionReader:
+    """Reads stored record versions, the check in front of every cached answer, cheaply.
+
+    On SQLite one connection is kept open and used without SQLAlchemy's per-call machinery
+    (about a fifth of the cost); outside a transaction every SELECT sees the newest committed
+    data. On PostgreSQL it takes pooled connections like any other read.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sqlite = engine.raw_connection() if engine.dialect.name == "sqlite" else None
+        self._sql = str(_VERSION.compile(dialect=engine.dialect))
+
+    def find(self, tenant_id: str, record_id: str) -> int | None:
+        """The stored version of a record, or None."""
+        if self._sqlite is None:
+            with self._engine.connect() as conn:
+                return find_version(conn, tenant_id, record_id)
+        row = self._sqlite.execute(self._sql, (tenant_id, record_id)).fetchone()
+        return int(row[0]) if row else None
+
+    def close(self) -> None:
+        """Give the held connection back."""
+        if self._sqlite is not None:
+            self._sqlite.close()
