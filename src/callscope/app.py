@@ -16,14 +16,19 @@ from callscope.api.graph.router import GraphPipeline
 from callscope.api.graph.shaping import Shaper
 from callscope.api.ingest import IngestEndpoint
 from callscope.api.openapi import OpenApiEndpoint
-from callscope.api.routes import GraphRoutes, build_routes
+from callscope.api.routes import GraphRoutes, build_routes, ucwa_routes
+from callscope.api.ucwa.applications import ApplicationEndpoints
+from callscope.api.ucwa.discovery import CaseInsensitiveDiscovery, Discovery
+from callscope.api.ucwa.pipeline import UcwaPipeline
 from callscope.auth.tokens import TokenVerifier, load_or_create_key
 from callscope.config import Settings
+from callscope.services.applications import Applications
 from callscope.services.call_records import CallRecords
 from callscope.services.ingestion import Ingestion
 from callscope.services.log_rows import LogRows
 from callscope.services.offload import Offload
 from callscope.services.schemas import Schemas, load_schemas
+from callscope.services.users import Users
 from callscope.storage.database import connect, migrate
 
 
@@ -36,6 +41,8 @@ class Services:
     call_records: CallRecords
     log_rows: LogRows
     ingestion: Ingestion
+    users: Users
+    applications: Applications
 
 
 def create_services(settings: Settings) -> Services:
@@ -50,6 +57,8 @@ def create_services(settings: Settings) -> Services:
         call_records=CallRecords(engine),
         log_rows=LogRows(engine),
         ingestion=Ingestion(engine, schemas),
+        users=Users(engine),
+        applications=Applications(engine),
     )
 
 
@@ -75,12 +84,18 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         IngestEndpoint(services.ingestion, settings.max_body_bytes),
         OpenApiEndpoint(),
     )
+    ucwa = UcwaPipeline(verifier)
+    routes += ucwa_routes(
+        ucwa,
+        Discovery(ucwa, services.users, key),
+        ApplicationEndpoints(services.applications, services.users),
+    )
     hot_cache = Middleware(
         RecordResponseCache,
         records=services.call_records,
         offload=offload,
         max_bytes=settings.response_cache_bytes,
     )
-    app = Starlette(routes=routes, middleware=[hot_cache])
+    app = Starlette(routes=routes, middleware=[Middleware(CaseInsensitiveDiscovery), hot_cache])
     app.state.services = services
     return app

@@ -7,12 +7,20 @@
      ├── Unauthenticated           no credentials, or credentials that are expired or forged
      ├── Forbidden                 authenticated, but the token lacks the scope
      ├── NotFound                  no such resource for this caller (also: another tenant's)
+     ├── Gone                      the resource existed and has expired
      ├── MethodNotAllowed          the resource exists but does not take this method
+     ├── NotAcceptable             no representation the client accepts
+     ├── UnsupportedMediaType      a request body in a format the resource does not read
      ├── PayloadTooLarge           the request body is over the configured limit
      ├── Conflict                  the request clashes with the resource's current state
+     ├── PreconditionRequired      a conditional request was needed (PUT without If-Match)
+     ├── PreconditionFailed        the condition did not hold (stale ETag)
+     ├── Throttled                 too many requests; try again later
      └── Unavailable               a dependency (database, key store) cannot be reached
 
-No HTTP status lives here: `api/` decides that, in one table per dialect.
+Every error may carry a `subcode` (UCWA's finer reason, e.g. ApplicationNotFound) and, for
+invalid input, the `parameters` at fault. No HTTP status lives here: `api/` decides that, in
+one table per dialect.
 """
 
 from __future__ import annotations
@@ -23,10 +31,19 @@ class CallscopeError(Exception):
 
     code = "generalException"
 
-    def __init__(self, message: str, *, target: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        target: str | None = None,
+        subcode: str | None = None,
+        parameters: list[dict[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.target = target
+        self.subcode = subcode
+        self.parameters = parameters
 
 
 class InvalidRequest(CallscopeError):
@@ -59,8 +76,20 @@ class NotFound(CallscopeError):
     code = "NotFound"
 
 
+class Gone(CallscopeError):
+    code = "Gone"
+
+
 class MethodNotAllowed(CallscopeError):
     code = "MethodNotAllowed"
+
+
+class NotAcceptable(CallscopeError):
+    code = "NotAcceptable"
+
+
+class UnsupportedMediaType(CallscopeError):
+    code = "UnsupportedMediaType"
 
 
 class PayloadTooLarge(CallscopeError):
@@ -69,6 +98,18 @@ class PayloadTooLarge(CallscopeError):
 
 class Conflict(CallscopeError):
     code = "Conflict"
+
+
+class PreconditionRequired(CallscopeError):
+    code = "PreconditionRequired"
+
+
+class PreconditionFailed(CallscopeError):
+    code = "PreconditionFailed"
+
+
+class Throttled(CallscopeError):
+    code = "TooManyRequests"
 
 
 class Unavailable(CallscopeError):

@@ -88,3 +88,21 @@ def test_demo_imports_into_the_data_dir(settings: Settings) -> None:
     services = create_services(settings)
     assert services.call_records.count("demo", RecordQuery()) == 30
     services.engine.dispose()
+
+
+def test_user_add_stores_a_hashed_password_that_signs_in(settings: Settings) -> None:
+    url = ["--data-dir", str(settings.data_dir), "--database-url", settings.database_url or ""]
+    result = runner.invoke(
+        app,
+        ["user", "add", "--tenant", "t1", "--user", "Dora@Example.com", "--display-name", "Dora", *url],
+        input="s3cret\ns3cret\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "sip:dora@example.com" in result.output
+    services = create_services(settings)
+    assert services.users.authenticate("dora@example.com", "s3cret").tenant_id == "t1"
+    with services.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT password_hash FROM users").scalar_one()
+    assert stored.startswith("$argon2id$")
+    assert "s3cret" not in stored
+    services.engine.dispose()

@@ -13,6 +13,9 @@ from callscope.api.graph.paths import parse_target
 from callscope.api.graph.router import GraphPipeline
 from callscope.api.ingest import IngestEndpoint
 from callscope.api.openapi import OpenApiEndpoint
+from callscope.api.ucwa.applications import ApplicationEndpoints
+from callscope.api.ucwa.discovery import APPLICATIONS_PATH, ROOT_PATH, USER_PATH, Discovery
+from callscope.api.ucwa.pipeline import OAUTH_PATH, UcwaPipeline
 from callscope.auth.principal import Principal
 from callscope.errors import NotFound
 from callscope.services.schemas import VERSIONS
@@ -54,6 +57,28 @@ class GraphRoutes:
         return await self._records.get(ctx, target)
 
 
+def ucwa_routes(pipeline: UcwaPipeline, discovery: Discovery, applications: ApplicationEndpoints) -> list[Route]:
+    """The live-calls API (UCWA dialect)."""
+    user = pipeline.endpoint({"GET": discovery.user})
+    return [
+        Route(ROOT_PATH, discovery.root, methods=["GET"]),
+        Route(USER_PATH, user, methods=ALL_METHODS),
+        Route(f"{ROOT_PATH}/user", user, methods=ALL_METHODS),
+        Route(OAUTH_PATH, discovery.token, methods=["POST"]),
+        Route(APPLICATIONS_PATH, pipeline.endpoint({"POST": applications.create}), methods=ALL_METHODS),
+        Route(
+            f"{APPLICATIONS_PATH}/{{app}}",
+            pipeline.endpoint({"GET": applications.get, "DELETE": applications.delete}),
+            methods=ALL_METHODS,
+        ),
+        Route(
+            f"{APPLICATIONS_PATH}/{{app}}/{{part}}",
+            pipeline.endpoint({"GET": applications.embedded}),
+            methods=ALL_METHODS,
+        ),
+    ]
+
+
 def build_routes(
     pipeline: GraphPipeline,
     graph: GraphRoutes,
@@ -61,7 +86,7 @@ def build_routes(
     ingest: IngestEndpoint,
     openapi: OpenApiEndpoint,
 ) -> list[Route]:
-    """The route table."""
+    """The route table of the records API (Graph dialect)."""
     routes = [
         Route("/healthz", _health, methods=["GET"]),
         Route("/openapi.json", openapi.get, methods=["GET"]),

@@ -16,6 +16,7 @@ from callscope.auth.principal import Principal
 from callscope.config import ExternalIssuer
 from callscope.errors import Unauthenticated
 
+SigningKey = Ed25519PrivateKey
 LOCAL_ISSUER = "callscope"
 LOCAL_AUDIENCE = "callscope"
 KEY_FILE = "signing-key.pem"

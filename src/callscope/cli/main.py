@@ -196,6 +196,37 @@ def demo(
     err.print(result.as_dict())
 
 
+users_app = typer.Typer(no_args_is_help=True, help="Users of the live-calls API.")
+app.add_typer(users_app, name="user")
+
+
+@users_app.command("add")
+def user_add(
+    tenant: Tenant,
+    user: Annotated[str, typer.Option("--user", help="Sign-in name, e.g. alice@example.com.")],
+    display_name: Annotated[str | None, typer.Option(help="Name shown to others.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="CALLSCOPE_USER_PASSWORD", help="Password (prompted for when not given)."),
+    ] = None,
+    no_password: Annotated[bool, typer.Option(help="Token sign-in only.")] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add a user (or change their name and password); passwords are stored as Argon2id hashes."""
+    from callscope.app import create_services
+
+    if password is None and not no_password:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    services = create_services(_settings(data_dir, database_url))
+    try:
+        added = services.users.add(tenant, user, display_name, None if no_password else password)
+    except CallscopeError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    err.print(f"user {added.uri} ({added.display_name}) in tenant {added.tenant_id}")
+
+
 def main() -> None:
     """Entry point of the `callscope` script."""
     app()

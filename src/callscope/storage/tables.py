@@ -37,3 +37,28 @@ log_rows = Table(
     Column("document", LargeBinary, nullable=False),
     Index("ix_log_rows_start", "tenant_id", "kind", "start_us", "row_key"),
 )
+
+users = Table(
+    "users",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("uri", String(256), primary_key=True),  # sip:alice@example.com
+    Column("display_name", String(256), nullable=False),
+    Column("password_hash", String(256), nullable=True),
+    Index("ux_users_uri", "uri", unique=True),  # sign-in names are unique across tenants
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("user_uri", String(256), nullable=False),
+    Column("user_agent", String(100), nullable=False),
+    Column("endpoint_id", String(100), nullable=False),
+    Column("culture", String(100), nullable=False),
+    Column("instance_id", String(100), nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("last_seen_us", BigInteger, nullable=False),
+    Index("ux_applications_endpoint", "tenant_id", "user_uri", "endpoint_id", unique=True),
+)

@@ -1,0 +1,97 @@
+"""The UCWA dialect's request pipeline: negotiate JSON or XML, authenticate, map errors once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from callscope.api.errors import status_of
+from callscope.api.ucwa.formats import JSON_TYPES, error_body, negotiate, parse_input, render
+from callscope.api.ucwa.resources import Resource
+from callscope.auth.principal import Principal
+from callscope.auth.tokens import TokenVerifier
+from callscope.domain.users import sip_uri
+from callscope.errors import CallscopeError, MethodNotAllowed, PayloadTooLarge
+
+log = logging.getLogger("callscope.ucwa")
+MAX_INPUT_BYTES = 1024 * 1024
+OAUTH_PATH = "/webticket/oauthtoken"
+
+
+@dataclass(frozen=True)
+class UcwaRequest:
+    """A UCWA request after negotiation and authentication."""
+
+    request: Request
+    media_type: str
+    principal: Principal
+
+    @property
+    def user_uri(self) -> str:
+        """The caller as a SIP URI (`sip:` + the token's subject)."""
+        subject = self.principal.subject
+        return sip_uri(subject) if "@" in subject else f"sip:{subject}"
+
+    async def input(self) -> dict[str, object]:
+        """The request's input, body and query string, names lower-cased."""
+        body = b""
+        async for chunk in self.request.stream():
+            body += chunk
+            if len(body) > MAX_INPUT_BYTES:
+                raise PayloadTooLarge("The request body is too large.")
+        return parse_input(body, self.request.headers.get("content-type"), self.request.query_params)
+
+    def respond(self, resource: Resource, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        """A resource in the negotiated format."""
+        return Response(render(resource, self.media_type), status, headers, media_type=self.media_type)
+
+
+Handler = Callable[[UcwaRequest], Awaitable[Response]]
+
+
+class UcwaPipeline:
+    """Wraps UCWA handlers so that every answer, good or bad, is in UCWA's shape."""
+
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self._verifier = verifier
+
+    def endpoint(
+        self, handlers: dict[str, Handler], scopes: frozenset[str] = frozenset()
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A Starlette endpoint dispatching by method, behind negotiation, authentication and `scopes`."""
+
+        async def run(request: Request) -> Response:
+            media_type = JSON_TYPES[0]
+            try:
+                media_type = negotiate(request.headers.get("accept"))
+                principal = self._verifier.verify(request.headers.get("authorization"))
+                handler = handlers.get(request.method)
+                if handler is None:
+                    raise MethodNotAllowed(f"{request.method} is not allowed on this resource.")
+                principal.require_any(scopes)
+                return await handler(UcwaRequest(request, media_type, principal))
+            except CallscopeError as error:
+                return self.error(request, error, media_type)
+            except Exception:
+                log.exception("unexpected error in %s %s", request.method, request.url.path)
+                return self.error(request, CallscopeError("An unexpected error occurred."), media_type)
+
+        return run
+
+    def error(self, request: Request, error: CallscopeError, media_type: str) -> Response:
+        """UCWA's error body; a 401 also carries the sign-in challenge."""
+        status = status_of(error)
+        headers = {}
+        if status == 401:
+            headers["WWW-Authenticate"] = challenge(request)
+        return Response(error_body(error, media_type), status, headers, media_type=media_type)
+
+
+def challenge(request: Request) -> str:
+    """The `MsRtcOAuth` challenge that names the token endpoint, as UCWA clients parse it."""
+    token_url = f"{request.url.scheme}://{request.url.netloc}{OAUTH_PATH}"
+    return f'MsRtcOAuth href="{token_url}",grant_type="password"'

@@ -1,0 +1,77 @@
+"""UCWA applications: created per device, found only by their own user, expired when idle."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from callscope.domain.applications import Application, check_inputs
+from callscope.errors import Gone, NotFound
+from callscope.storage import applications as store
+
+Clock = Callable[[], int]  # microseconds since the epoch
+TOUCH_EVERY_US = 30_000_000  # how stale `last_seen` may get before a request refreshes it
+
+
+def system_clock() -> int:
+    """The wall clock in microseconds."""
+    return time.time_ns() // 1000
+
+
+class Applications:
+    """Application use cases."""
+
+    def __init__(self, engine: Engine, clock: Clock = system_clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def create(self, tenant_id: str, user_uri: str, inputs: dict[str, str | None]) -> tuple[Application, bool]:
+        """A new application, or the user's running one on the same endpoint (and False)."""
+        check_inputs(inputs)
+        now = self._clock()
+        with self._engine.begin() as conn:
+            existing = store.find_by_endpoint(conn, tenant_id, user_uri, str(inputs["endpointId"]))
+            if existing is not None and not existing.expired(now):
+                return existing, False
+            if existing is not None:
+                store.remove(conn, tenant_id, existing.id)
+            application = Application(
+                tenant_id=tenant_id,
+                id=secrets.token_hex(8),
+                user_uri=user_uri,
+                user_agent=str(inputs["userAgent"]),
+                endpoint_id=str(inputs["endpointId"]),
+                culture=str(inputs["culture"]),
+                instance_id=inputs.get("instanceId"),
+                created_us=now,
+                last_seen_us=now,
+            )
+            store.insert_one(conn, application)
+        return application, True
+
+    def get(self, tenant_id: str, user_uri: str, application_id: str) -> Application:
+        """The caller's own live application; 404 ApplicationNotFound or 410 once it expired."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            application = store.find(conn, tenant_id, application_id)
+            if application is None or application.user_uri != user_uri:
+                raise NotFound("The application does not exist.", subcode="ApplicationNotFound")
+            expired = application.expired(now)
+            if expired:
+                store.remove(conn, tenant_id, application_id)  # committed before the 410 below
+            elif now - application.last_seen_us > TOUCH_EVERY_US:
+                store.touch(conn, tenant_id, application_id, now)
+        if expired:
+            raise Gone(
+                "The application expired after a long time without activity.", subcode="InactiveApplicationExpired"
+            )
+        return application
+
+    def delete(self, tenant_id: str, user_uri: str, application_id: str) -> None:
+        """End an application."""
+        self.get(tenant_id, user_uri, application_id)
+        with self._engine.begin() as conn:
+            store.remove(conn, tenant_id, application_id)

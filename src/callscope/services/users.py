@@ -1,0 +1,49 @@
+"""Users of the live-calls API: adding them, and signing them in by password."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine
+
+from callscope.domain.users import User, sip_uri
+from callscope.errors import Unauthenticated
+from callscope.storage import users as store
+
+# Scopes a password sign-in grants: a user may start calls and receive them.
+USER_SCOPES = ("Conversations.Initiate", "Conversations.Receive")
+
+
+class Users:
+    """User use cases; passwords are hashed with Argon2id."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._hasher = PasswordHasher()
+
+    def add(self, tenant_id: str, name: str, display_name: str | None, password: str | None) -> User:
+        """Create (or update) a user; without a password the user signs in with tokens only."""
+        user = User(tenant_id, sip_uri(name), display_name or name.split("@")[0])
+        hashed = self._hasher.hash(password) if password else None
+        with self._engine.begin() as conn:
+            store.save(conn, user, hashed)
+        return user
+
+    def authenticate(self, name: str, password: str) -> User:
+        """The user whose name and password these are; Unauthenticated otherwise."""
+        with self._engine.connect() as conn:
+            found = store.find_by_uri(conn, sip_uri(name))
+        user, hashed = found if found is not None else (None, None)
+        if user is None or hashed is None:
+            self._hasher.hash(password)  # same work whether or not the user exists
+            raise Unauthenticated("unknown user or wrong password")
+        try:
+            self._hasher.verify(hashed, password)
+        except (VerificationError, InvalidHashError) as exc:
+            raise Unauthenticated("unknown user or wrong password") from exc
+        return user
+
+    def find(self, tenant_id: str, uri: str) -> User | None:
+        """A user of a tenant, if callscope knows them."""
+        with self._engine.connect() as conn:
+            return store.find(conn, tenant_id, uri)

@@ -1,0 +1,87 @@
+"""A small UCWA client for tests: starts at the discovery URL and follows links only."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+from lxml import etree
+
+NS = {"u": "http://schemas.microsoft.com/rtc/2012/03/ucwa"}
+DISCOVERY = "/Autodiscover/AutodiscoverService.svc/root"
+
+
+@cache
+def xml_schema() -> etree.XMLSchema:
+    """callscope's XML Schema for UCWA representations."""
+    text = resources.files("callscope.schemas").joinpath("ucwa.xsd").read_bytes()
+    return etree.XMLSchema(etree.fromstring(text))
+
+
+def assert_valid_xml(body: bytes) -> etree._Element:
+    """Parse an XML response and check it against the schema."""
+    root = etree.fromstring(body)
+    schema = xml_schema()
+    assert schema.validate(root), schema.error_log
+    return root
+
+
+def xml_links(root: etree._Element) -> dict[str, str]:
+    """The links of an XML resource by rel."""
+    return {link.get("rel"): link.get("href") for link in root.findall("u:link", NS)}
+
+
+def assert_hypermedia(body: dict[str, Any]) -> None:
+    """Every JSON resource has `rel` and `_links.self`, recursively through `_embedded`."""
+    assert isinstance(body.get("rel"), str), body
+    assert "href" in body["_links"]["self"], body
+    for item in body.get("_embedded", {}).values():
+        for embedded in item if isinstance(item, list) else [item]:
+            assert_hypermedia(embedded)
+
+
+class UcwaClient:
+    """Signs in like a UCWA client: discovery → challenge → token → user → applications."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(timeout=30, headers={"Accept": "application/json"})
+        self.token: str | None = None
+
+    def url(self, href: str) -> str:
+        return urljoin(self.base_url + "/", href)
+
+    def get(self, href: str, **kwargs: Any) -> httpx.Response:
+        return self.http.get(self.url(href), headers=self._auth(kwargs.pop("headers", {})), **kwargs)
+
+    def post(self, href: str, **kwargs: Any) -> httpx.Response:
+        return self.http.post(self.url(href), headers=self._auth(kwargs.pop("headers", {})), **kwargs)
+
+    def delete(self, href: str, **kwargs: Any) -> httpx.Response:
+        return self.http.delete(self.url(href), headers=self._auth(kwargs.pop("headers", {})), **kwargs)
+
+    def _auth(self, headers: dict[str, str]) -> dict[str, str]:
+        return {**({"Authorization": f"Bearer {self.token}"} if self.token else {}), **headers}
+
+    def sign_in(self, username: str, password: str) -> str:
+        """Follow discovery to the user resource, answer its challenge, return the applications href."""
+        user_href = self.get(DISCOVERY).json()["_links"]["user"]["href"]
+        challenge = self.get(user_href)
+        assert challenge.status_code == 401
+        match = re.search(r'MsRtcOAuth href="([^"]+)",grant_type="([^"]+)"', challenge.headers["www-authenticate"])
+        assert match is not None and "password" in match.group(2).split(",")
+        token = self.http.post(
+            match.group(1), data={"grant_type": "password", "username": username, "password": password}
+        )
+        assert token.status_code == 200, token.text
+        self.token = token.json()["access_token"]
+        return str(self.get(user_href).json()["_links"]["applications"]["href"])
+
+    def create_application(self, applications_href: str, endpoint_id: str = "device-1") -> httpx.Response:
+        return self.post(
+            applications_href, json={"UserAgent": "callscope-tests/1.0", "EndpointId": endpoint_id, "Culture": "en-US"}
+        )
