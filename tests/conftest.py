@@ -48,7 +48,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, event_channel_floor_seconds=0)
 
 
 @pytest.fixture

@@ -19,14 +19,17 @@ from callscope.api.openapi import OpenApiEndpoint
 from callscope.api.routes import GraphRoutes, build_routes, ucwa_routes
 from callscope.api.ucwa.applications import ApplicationEndpoints
 from callscope.api.ucwa.discovery import CaseInsensitiveDiscovery, Discovery
+from callscope.api.ucwa.events import EventEndpoint
 from callscope.api.ucwa.pipeline import UcwaPipeline
 from callscope.auth.tokens import TokenVerifier, load_or_create_key
 from callscope.config import Settings
 from callscope.services.applications import Applications
 from callscope.services.call_records import CallRecords
+from callscope.services.events import EventChannels, Waiters
 from callscope.services.ingestion import Ingestion
 from callscope.services.log_rows import LogRows
 from callscope.services.offload import Offload
+from callscope.services.presence import Presence
 from callscope.services.schemas import Schemas, load_schemas
 from callscope.services.users import Users
 from callscope.storage.database import connect, migrate
@@ -43,6 +46,9 @@ class Services:
     ingestion: Ingestion
     users: Users
     applications: Applications
+    offload: Offload
+    channels: EventChannels
+    presence: Presence
 
 
 def create_services(settings: Settings) -> Services:
@@ -51,14 +57,21 @@ def create_services(settings: Settings) -> Services:
     engine = connect(settings.effective_database_url)
     migrate(engine)
     schemas = load_schemas()
+    offload = Offload(engine)
+    users = Users(engine)
+    applications = Applications(engine)
+    channels = EventChannels(engine, applications, offload, Waiters())
     return Services(
         engine=engine,
         schemas=schemas,
         call_records=CallRecords(engine),
         log_rows=LogRows(engine),
         ingestion=Ingestion(engine, schemas),
-        users=Users(engine),
-        applications=Applications(engine),
+        users=users,
+        applications=applications,
+        offload=offload,
+        channels=channels,
+        presence=Presence(engine, applications, channels, users),
     )
 
 
@@ -69,7 +82,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     verifier = TokenVerifier(key.public_key(), settings.external_issuers)
     pipeline = GraphPipeline(verifier, settings.public_base_url)
     shapers = {v: Shaper(m) for v, m in services.schemas.models.items()}
-    offload = Offload(services.engine)
+    offload = services.offload
     functions = {v: frozenset(m.functions) for v, m in services.schemas.models.items()}
     graph = GraphRoutes(
         pipeline,
@@ -88,7 +101,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     routes += ucwa_routes(
         ucwa,
         Discovery(ucwa, services.users, key),
-        ApplicationEndpoints(services.applications, services.users),
+        ApplicationEndpoints(services.applications, services.users, services.presence),
+        EventEndpoint(services.channels, settings.event_channel_floor_seconds),
     )
     hot_cache = Middleware(
         RecordResponseCache,

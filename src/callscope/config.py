@@ -28,6 +28,9 @@ class Settings:
     public_base_url: str | None = None  # what nextLinks start with; default: the request's own
     max_body_bytes: int = 64 * 1024 * 1024
     response_cache_bytes: int = 128 * 1024 * 1024
+    # Lowest P-GET timeout/medium/low (seconds) a client may ask for; UCWA's own floors are
+    # 180/5/5. Tests lower it to keep waits short.
+    event_channel_floor_seconds: int = 180
     external_issuers: tuple[ExternalIssuer, ...] = field(default_factory=tuple)
 
     @property

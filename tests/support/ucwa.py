@@ -56,7 +56,11 @@ class UcwaClient:
         return urljoin(self.base_url + "/", href)
 
     def get(self, href: str, **kwargs: Any) -> httpx.Response:
-        return self.http.get(self.url(href), headers=self._auth(kwargs.pop("headers", {})), **kwargs)
+        url = httpx.URL(self.url(href))
+        extra = kwargs.pop("params", None)
+        if extra:  # add to the server's own query parameters, as UCWA clients must
+            url = url.copy_merge_params(extra)
+        return self.http.get(url, headers=self._auth(kwargs.pop("headers", {})), **kwargs)
 
     def post(self, href: str, **kwargs: Any) -> httpx.Response:
         return self.http.post(self.url(href), headers=self._auth(kwargs.pop("headers", {})), **kwargs)

@@ -15,6 +15,7 @@ from callscope.api.ingest import IngestEndpoint
 from callscope.api.openapi import OpenApiEndpoint
 from callscope.api.ucwa.applications import ApplicationEndpoints
 from callscope.api.ucwa.discovery import APPLICATIONS_PATH, ROOT_PATH, USER_PATH, Discovery
+from callscope.api.ucwa.events import EventEndpoint
 from callscope.api.ucwa.pipeline import OAUTH_PATH, UcwaPipeline
 from callscope.auth.principal import Principal
 from callscope.errors import NotFound
@@ -57,7 +58,9 @@ class GraphRoutes:
         return await self._records.get(ctx, target)
 
 
-def ucwa_routes(pipeline: UcwaPipeline, discovery: Discovery, applications: ApplicationEndpoints) -> list[Route]:
+def ucwa_routes(
+    pipeline: UcwaPipeline, discovery: Discovery, applications: ApplicationEndpoints, events: EventEndpoint
+) -> list[Route]:
     """The live-calls API (UCWA dialect)."""
     user = pipeline.endpoint({"GET": discovery.user})
     return [
@@ -69,6 +72,12 @@ def ucwa_routes(pipeline: UcwaPipeline, discovery: Discovery, applications: Appl
         Route(
             f"{APPLICATIONS_PATH}/{{app}}",
             pipeline.endpoint({"GET": applications.get, "DELETE": applications.delete}),
+            methods=ALL_METHODS,
+        ),
+        Route(f"{APPLICATIONS_PATH}/{{app}}/events", pipeline.endpoint({"GET": events.get}), methods=ALL_METHODS),
+        Route(
+            f"{APPLICATIONS_PATH}/{{app}}/me/makeMeAvailable",
+            pipeline.endpoint({"POST": applications.make_me_available}),
             methods=ALL_METHODS,
         ),
         Route(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from callscope.domain.events import Channel
 from callscope.errors import InvalidRequest
 
 MAX_INPUT = 100
@@ -23,6 +24,13 @@ class Application:
     instance_id: str | None
     created_us: int
     last_seen_us: int
+    modalities: tuple[str, ...] | None = None  # None until makeMeAvailable
+    channel: Channel = field(default_factory=Channel)
+
+    @property
+    def available(self) -> bool:
+        """Whether incoming invitations are offered to it (after makeMeAvailable)."""
+        return self.modalities is not None
 
     def expired(self, now_us: int) -> bool:
         """Whether it has been idle for longer than applications may be."""
@@ -45,3 +53,28 @@ def check_inputs(values: dict[str, str | None]) -> None:
             subcode="ParameterValidationFailure",
             parameters=faults,
         )
+
+
+MODALITY_TYPES = (
+    "Audio",
+    "Video",
+    "Messaging",
+    "PanoramicVideo",
+    "PhoneAudio",
+    "ApplicationSharing",
+    "DataCollaboration",
+)
+
+
+def supported_modalities(values: object) -> tuple[str, ...]:
+    """makeMeAvailable's `SupportedModalities`, spelled as UCWA spells them; unknown names are refused."""
+    items = values if isinstance(values, list) else [v for v in str(values or "").split(",") if v]
+    by_lower = {m.lower(): m for m in MODALITY_TYPES}
+    unknown = [str(v) for v in items if str(v).strip().lower() not in by_lower]
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown modalities: {', '.join(unknown)}.",
+            subcode="ParameterValidationFailure",
+            parameters=[{"name": "supportedModalities", "reason": "Invalid"}],
+        )
+    return tuple(dict.fromkeys(by_lower[str(v).strip().lower()] for v in items))

@@ -2,45 +2,91 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
 from callscope.domain.applications import Application
-from callscope.storage.tables import applications
+from callscope.domain.events import Channel
+from callscope.storage.tables import applications, events
+
+_c = applications.c
+
+
+def _application(row: Any) -> Application:
+    values = dict(row._mapping)
+    modalities = values.pop("modalities")
+    channel = Channel(values.pop("batch"), values.pop("batch_last_id"), values.pop("acked_id"))
+    return Application(
+        **values,
+        modalities=None if modalities is None else tuple(m for m in modalities.split(",") if m),
+        channel=channel,
+    )
 
 
 def find(conn: Connection, tenant_id: str, application_id: str) -> Application | None:
     """An application by id."""
-    row = conn.execute(
-        select(applications).where(applications.c.tenant_id == tenant_id, applications.c.id == application_id)
-    ).first()
-    return Application(**row._mapping) if row else None
+    row = conn.execute(select(applications).where(_c.tenant_id == tenant_id, _c.id == application_id)).first()
+    return _application(row) if row else None
 
 
 def find_by_endpoint(conn: Connection, tenant_id: str, user_uri: str, endpoint_id: str) -> Application | None:
     """The application a user runs on one endpoint (device)."""
-    c = applications.c
     row = conn.execute(
-        select(applications).where(c.tenant_id == tenant_id, c.user_uri == user_uri, c.endpoint_id == endpoint_id)
+        select(applications).where(_c.tenant_id == tenant_id, _c.user_uri == user_uri, _c.endpoint_id == endpoint_id)
     ).first()
-    return Application(**row._mapping) if row else None
+    return _application(row) if row else None
 
 
 def insert_one(conn: Connection, application: Application) -> None:
     """Store a new application."""
-    conn.execute(insert(applications).values(**asdict(application)))
+    conn.execute(
+        insert(applications).values(
+            tenant_id=application.tenant_id,
+            id=application.id,
+            user_uri=application.user_uri,
+            user_agent=application.user_agent,
+            endpoint_id=application.endpoint_id,
+            culture=application.culture,
+            instance_id=application.instance_id,
+            created_us=application.created_us,
+            last_seen_us=application.last_seen_us,
+        )
+    )
+
+
+def _update(conn: Connection, tenant_id: str, application_id: str, **values: Any) -> None:
+    conn.execute(update(applications).where(_c.tenant_id == tenant_id, _c.id == application_id).values(**values))
 
 
 def touch(conn: Connection, tenant_id: str, application_id: str, now_us: int) -> None:
     """Record that the application was heard from."""
-    conn.execute(
+    _update(conn, tenant_id, application_id, last_seen_us=now_us)
+
+
+def set_modalities(conn: Connection, tenant_id: str, application_id: str, modalities: tuple[str, ...]) -> bool:
+    """Make the application available for these modalities; False if it already was."""
+    result = conn.execute(
         update(applications)
-        .where(applications.c.tenant_id == tenant_id, applications.c.id == application_id)
-        .values(last_seen_us=now_us)
+        .where(_c.tenant_id == tenant_id, _c.id == application_id, _c.modalities.is_(None))
+        .values(modalities=",".join(modalities))
+    )
+    return result.rowcount == 1
+
+
+def save_channel(conn: Connection, tenant_id: str, application_id: str, channel: Channel) -> None:
+    """Store where the event channel stands."""
+    _update(
+        conn,
+        tenant_id,
+        application_id,
+        batch=channel.batch,
+        batch_last_id=channel.batch_last_id,
+        acked_id=channel.acked_id,
     )
 
 
 def remove(conn: Connection, tenant_id: str, application_id: str) -> None:
-    """Delete an application."""
-    conn.execute(delete(applications).where(applications.c.tenant_id == tenant_id, applications.c.id == application_id))
+    """Delete an application and its undelivered events."""
+    conn.execute(delete(events).where(events.c.tenant_id == tenant_id, events.c.application_id == application_id))
+    conn.execute(delete(applications).where(_c.tenant_id == tenant_id, _c.id == application_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -60,5 +60,21 @@ applications = Table(
     Column("instance_id", String(100), nullable=True),
     Column("created_us", BigInteger, nullable=False),
     Column("last_seen_us", BigInteger, nullable=False),
+    Column("modalities", String(200), nullable=True),  # set by makeMeAvailable: reachable from then on
+    Column("batch", BigInteger, nullable=False, server_default="0"),
+    Column("batch_last_id", BigInteger, nullable=False, server_default="0"),
+    Column("acked_id", BigInteger, nullable=False, server_default="0"),
     Index("ux_applications_endpoint", "tenant_id", "user_uri", "endpoint_id", unique=True),
+)
+
+# One global, increasing id orders every application's events (SQLite: the rowid).
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("application_id", String(64), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Index("ix_events_application", "tenant_id", "application_id", "id"),
 )

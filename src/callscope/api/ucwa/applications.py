@@ -1,77 +1,79 @@
-"""`applications` and one application with its embedded `me`, `people`, `onlineMeetings`, `communication`."""
+"""`applications`, one application, its embedded resources, and `me/makeMeAvailable`."""
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from callscope.api.ucwa import views
 from callscope.api.ucwa.pipeline import UcwaRequest
-from callscope.api.ucwa.resources import Resource
 from callscope.domain.applications import Application
 from callscope.errors import NotFound
 from callscope.services.applications import Applications
+from callscope.services.presence import Presence
 from callscope.services.users import Users
 
-APPLICATIONS = "/ucwa/oauth/v1/applications"
 INPUT_NAMES = {"useragent": "userAgent", "endpointid": "endpointId", "culture": "culture", "instanceid": "instanceId"}
-EMBEDDED = ("me", "people", "onlineMeetings", "communication")
 
 
 class ApplicationEndpoints:
-    """Create, read and end applications; read their embedded resources."""
+    """Create, read and end applications; read their embedded resources; become available."""
 
-    def __init__(self, applications: Applications, users: Users) -> None:
+    def __init__(self, applications: Applications, users: Users, presence: Presence) -> None:
         self._applications = applications
         self._users = users
+        self._presence = presence
 
     async def create(self, ucwa: UcwaRequest) -> Response:
-        """POST applications → 201 with the application (or the device's running one)."""
+        """POST applications → 201 with the application (200 with the device's running one)."""
         values = await ucwa.input()
         inputs = {name: _text(values.get(key)) for key, name in INPUT_NAMES.items()}
-        application, created = self._applications.create(ucwa.principal.tenant_id, ucwa.user_uri, inputs)
-        resource = self._application(ucwa, application)
+        application, created = await run_in_threadpool(
+            self._applications.create, ucwa.principal.tenant_id, ucwa.user_uri, inputs
+        )
+        resource = views.application(application, self._name(application))
         return ucwa.respond(resource, 201 if created else 200, {"Location": resource.href})
 
     async def get(self, ucwa: UcwaRequest) -> Response:
         """GET one application."""
-        return ucwa.respond(self._application(ucwa, self._own(ucwa)))
+        application = await self._own(ucwa)
+        return ucwa.respond(views.application(application, self._name(application)))
 
     async def delete(self, ucwa: UcwaRequest) -> Response:
         """DELETE one application → 204."""
-        self._applications.delete(ucwa.principal.tenant_id, ucwa.user_uri, ucwa.request.path_params["app"])
+        app_id = ucwa.request.path_params["app"]
+        await run_in_threadpool(self._applications.delete, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
         return Response(status_code=204)
 
     async def embedded(self, ucwa: UcwaRequest) -> Response:
         """GET `me`, `people`, `onlineMeetings` or `communication` of an application."""
-        application = self._own(ucwa)
+        application = await self._own(ucwa)
         part = ucwa.request.path_params["part"]
-        if part not in EMBEDDED:
+        if part not in views.VIEWS:
             raise NotFound(f"The application has no resource '{part}'.", subcode="ResourceNotFound")
-        return ucwa.respond(self._part(ucwa, application, part))
+        snapshot = views.snapshots(application, self._name(application))[part]
+        return ucwa.respond(views.VIEWS[part](application.id, snapshot))
 
-    def _own(self, ucwa: UcwaRequest) -> Application:
-        return self._applications.get(ucwa.principal.tenant_id, ucwa.user_uri, ucwa.request.path_params["app"])
+    async def make_me_available(self, ucwa: UcwaRequest) -> Response:
+        """POST me/makeMeAvailable → 204; a second time → 409 AlreadyExists."""
+        values = await ucwa.input()
+        app_id = ucwa.request.path_params["app"]
+        await run_in_threadpool(
+            self._presence.make_available,
+            ucwa.principal.tenant_id,
+            ucwa.user_uri,
+            app_id,
+            values.get("supportedmodalities", ["Audio", "Video"]),
+        )
+        return Response(status_code=204)
 
-    def _application(self, ucwa: UcwaRequest, application: Application) -> Resource:
-        base = f"{APPLICATIONS}/{application.id}"
-        properties = {
-            "culture": application.culture,
-            "userAgent": application.user_agent,
-            "endpointId": application.endpoint_id,
-            "instanceId": application.instance_id,
-            "id": application.id,
-            "type": "Browser",
-        }
-        resource = Resource("application", base, {k: v for k, v in properties.items() if v is not None})
-        resource.embedded = {part: self._part(ucwa, application, part) for part in EMBEDDED}
-        return resource
+    async def _own(self, ucwa: UcwaRequest) -> Application:
+        app_id = ucwa.request.path_params["app"]
+        return await run_in_threadpool(self._applications.get, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
 
-    def _part(self, ucwa: UcwaRequest, application: Application, part: str) -> Resource:
-        href = f"{APPLICATIONS}/{application.id}/{part}"
-        if part != "me":
-            return Resource(part, href)
+    def _name(self, application: Application) -> str:
         user = self._users.find(application.tenant_id, application.user_uri)
-        name = user.display_name if user else application.user_uri.removeprefix("sip:").split("@")[0]
-        return Resource("me", href, {"name": name, "uri": application.user_uri})
+        return user.display_name if user else application.user_uri.removeprefix("sip:").split("@")[0]
 
 
 def _text(value: object) -> str | None:

@@ -47,7 +47,7 @@ def is_xml(media_type: str) -> bool:
 def render(resource: Resource, media_type: str) -> bytes:
     """The resource in the chosen format."""
     if is_xml(media_type):
-        return _xml_document(_resource_element(resource))
+        return _xml_document(resource_element(resource))
     return msgspec.json.encode(to_json(resource))
 
 
@@ -76,7 +76,7 @@ def _json_link(target: Link | list[Link]) -> Any:
     return link
 
 
-def _resource_element(resource: Resource) -> etree._Element:
+def resource_element(resource: Resource) -> etree._Element:
     element = etree.Element(f"{_NS}resource", rel=resource.rel, href=resource.href, nsmap={None: NAMESPACE})
     for rel, target in resource.links.items():
         for link in target if isinstance(target, list) else [target]:
@@ -89,7 +89,7 @@ def _resource_element(resource: Resource) -> etree._Element:
     _properties(element, {"rel": resource.rel, **resource.properties})
     for _rel, item in resource.embedded.items():
         for embedded in item if isinstance(item, list) else [item]:
-            element.append(_resource_element(embedded))
+            element.append(resource_element(embedded))
     return element
 
 

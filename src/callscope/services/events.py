@@ -1,0 +1,189 @@
+"""The event channel: storing events per application and serving them to parked P-GETs.
+
+Waiting happens in this process (`Waiters`); a P-GET parked in one process is woken by events
+published in the same process. Several processes serving the same users will need PostgreSQL
+LISTEN/NOTIFY behind `Waiters.notify` (the live-calls issue's scale-out step).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import Connection, Engine
+
+from callscope.domain.events import Event, Step, Timing, acknowledge, release_at, serve, step_for
+from callscope.errors import Conflict, InvalidRequest
+from callscope.services.applications import Applications, Clock, system_clock
+from callscope.services.offload import Offload
+from callscope.storage import applications as applications_store
+from callscope.storage import events as store
+
+Key = tuple[str, str]  # tenant, application
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one P-GET answers: batch `batch` with its events, or a pointer to resync at."""
+
+    batch: int
+    events: list[Event]
+    resync: int | None = None
+
+
+@dataclass
+class _Slot:
+    ticket: int
+    priority: int
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    replaced: bool = False
+
+
+class Waiters:
+    """Parked P-GETs of this process, one per application; a newer one replaces the older."""
+
+    def __init__(self) -> None:
+        self._slots: dict[Key, _Slot] = {}
+        self._tickets = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def park(self, key: Key, priority: int) -> _Slot:
+        """Register a P-GET; the one already parked is answered 409 PGetReplaced (unless it outranks)."""
+        self._loop = asyncio.get_running_loop()
+        current = self._slots.get(key)
+        if current is not None and priority < current.priority:
+            raise _replaced()
+        if current is not None:
+            current.replaced = True
+            current.wake.set()
+        slot = _Slot(next(self._tickets), priority)
+        self._slots[key] = slot
+        return slot
+
+    async def wait(self, slot: _Slot, seconds: float) -> None:
+        """Sleep until notified or `seconds` pass; raise if this P-GET was replaced meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(slot.wake.wait(), timeout=max(seconds, 0))
+        slot.wake.clear()
+        if slot.replaced:
+            raise _replaced()
+
+    def leave(self, key: Key, slot: _Slot) -> None:
+        """Forget a P-GET that has been answered."""
+        if self._slots.get(key) is slot:
+            del self._slots[key]
+
+    def notify(self, keys: Iterable[Key]) -> None:
+        """Wake the P-GETs parked on these applications (callable from any thread)."""
+        for key in keys:
+            slot = self._slots.get(key)
+            if slot is not None and self._loop is not None:
+                self._loop.call_soon_threadsafe(slot.wake.set)
+
+
+def _replaced() -> Conflict:
+    return Conflict("Another event channel request replaced this one.", subcode="PGetReplaced")
+
+
+class EventChannels:
+    """Publishing events and serving P-GETs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        applications: Applications,
+        offload: Offload,
+        waiters: Waiters,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._engine = engine
+        self._applications = applications
+        self._offload = offload
+        self._waiters = waiters
+        self._clock = clock
+
+    def publish(self, conn: Connection, tenant_id: str, application_id: str, events: list[Event]) -> Key:
+        """Store events inside the caller's transaction; notify the returned key after it commits."""
+        now = self._clock()
+        store.append(conn, tenant_id, application_id, [_stamped(e, now) for e in events])
+        return (tenant_id, application_id)
+
+    def notify(self, keys: Iterable[Key]) -> None:
+        """Wake parked P-GETs once the events are committed."""
+        self._waiters.notify(keys)
+
+    async def poll(
+        self, tenant_id: str, user_uri: str, application_id: str, ack: int, timing: Timing, priority: int
+    ) -> Delivery:
+        """Answer one P-GET for batch `ack`."""
+        application = await self._offload(self._applications.get, tenant_id, user_uri, application_id)
+        channel = application.channel
+        step = step_for(channel, ack)
+        if step is Step.RESYNC:
+            first_open = channel.batch if channel.batch_last_id > channel.acked_id else channel.batch + 1
+            return Delivery(ack, [], resync=first_open)
+        if step is Step.RESEND:
+            events = await self._offload(
+                self._between, tenant_id, application_id, channel.acked_id, channel.batch_last_id
+            )
+            return Delivery(ack, events)
+        key = (tenant_id, application_id)
+        slot = self._waiters.park(key, priority)
+        try:
+            events = await self._await_events(key, slot, acknowledge(channel).acked_id, timing)
+        finally:
+            self._waiters.leave(key, slot)
+        await self._offload(self._serve, tenant_id, application_id, ack, events)
+        return Delivery(ack, events)
+
+    async def _await_events(self, key: Key, slot: _Slot, after_id: int, timing: Timing) -> list[Event]:
+        deadline = self._clock() + timing.timeout * 1_000_000
+        while True:
+            pending = await self._offload(self._between, key[0], key[1], after_id, None)
+            now = self._clock()
+            release = release_at(pending, timing)
+            if (release is not None and release <= now) or now >= deadline:
+                return pending
+            await self._waiters.wait(slot, (min(deadline, release or deadline) - now) / 1_000_000)
+
+    def _between(self, tenant_id: str, application_id: str, after_id: int, upto_id: int | None) -> list[Event]:
+        with self._engine.connect() as conn:
+            return store.list_between(conn, tenant_id, application_id, after_id, upto_id)
+
+    def _serve(self, tenant_id: str, application_id: str, ack: int, events: list[Event]) -> None:
+        with self._engine.begin() as conn:
+            application = applications_store.find(conn, tenant_id, application_id)
+            if application is None or application.channel.batch != ack - 1:
+                return  # the application ended, or a newer P-GET already moved the channel on
+            channel = acknowledge(application.channel)
+            store.forget_upto(conn, tenant_id, application_id, channel.acked_id)
+            applications_store.save_channel(conn, tenant_id, application_id, serve(channel, events))
+
+
+def _stamped(event: Event, now: int) -> Event:
+    return replace(event, created_us=now)
+
+
+def parse_timing(values: dict[str, str], floor: int) -> Timing:
+    """`timeout`, `medium` and `low` from the query string, checked against UCWA's limits."""
+    timing = Timing()
+    chosen = {"timeout": timing.timeout, "medium": timing.medium, "low": timing.low}
+    faults = []
+    for name in chosen:
+        if name not in values:
+            continue
+        low, high = timing.limits[name]
+        low = min(low, floor)
+        text = values[name]
+        if not text.isdigit() or not low <= int(text) <= high:
+            faults.append({"name": name, "reason": f"Expected an integer from {low} to {high}"})
+        else:
+            chosen[name] = int(text)
+    if faults:
+        raise InvalidRequest(
+            "Invalid event channel parameters.", subcode="ParameterValidationFailure", parameters=faults
+        )
+    return Timing(timeout=chosen["timeout"], medium=chosen["medium"], low=chosen["low"])
