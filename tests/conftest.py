@@ -48,7 +48,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, event_channel_floor_seconds=0)
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database_url, event_channel_floor_seconds=0, ring_timeout_seconds=3
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -18,6 +23,7 @@ from callscope.api.ingest import IngestEndpoint
 from callscope.api.openapi import OpenApiEndpoint
 from callscope.api.routes import GraphRoutes, build_routes, ucwa_routes
 from callscope.api.ucwa.applications import ApplicationEndpoints
+from callscope.api.ucwa.calls import CallEndpoints
 from callscope.api.ucwa.discovery import CaseInsensitiveDiscovery, Discovery
 from callscope.api.ucwa.events import EventEndpoint
 from callscope.api.ucwa.pipeline import UcwaPipeline
@@ -25,6 +31,7 @@ from callscope.auth.tokens import TokenVerifier, load_or_create_key
 from callscope.config import Settings
 from callscope.services.applications import Applications
 from callscope.services.call_records import CallRecords
+from callscope.services.calls import Calls
 from callscope.services.events import EventChannels, Waiters
 from callscope.services.ingestion import Ingestion
 from callscope.services.log_rows import LogRows
@@ -33,6 +40,8 @@ from callscope.services.presence import Presence
 from callscope.services.schemas import Schemas, load_schemas
 from callscope.services.users import Users
 from callscope.storage.database import connect, migrate
+
+log = logging.getLogger("callscope")
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class Services:
     offload: Offload
     channels: EventChannels
     presence: Presence
+    calls: Calls
 
 
 def create_services(settings: Settings) -> Services:
@@ -72,6 +82,7 @@ def create_services(settings: Settings) -> Services:
         offload=offload,
         channels=channels,
         presence=Presence(engine, applications, channels, users),
+        calls=Calls(engine, applications, channels, users, ring_timeout_us=int(settings.ring_timeout_seconds * 1e6)),
     )
 
 
@@ -103,6 +114,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         Discovery(ucwa, services.users, key),
         ApplicationEndpoints(services.applications, services.users, services.presence),
         EventEndpoint(services.channels, settings.event_channel_floor_seconds),
+        CallEndpoints(services.calls),
     )
     hot_cache = Middleware(
         RecordResponseCache,
@@ -110,6 +122,34 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         offload=offload,
         max_bytes=settings.response_cache_bytes,
     )
-    app = Starlette(routes=routes, middleware=[Middleware(CaseInsensitiveDiscovery), hot_cache])
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(CaseInsensitiveDiscovery), hot_cache],
+        lifespan=_lifespan(services, settings),
+    )
     app.state.services = services
     return app
+
+
+def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Background work while the server runs: ending calls nobody answered."""
+    interval = max(0.05, min(1.0, settings.ring_timeout_seconds / 4))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(_expire_unanswered(services, interval))
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    return lifespan
+
+
+async def _expire_unanswered(services: Services, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await services.offload(services.calls.expire_unanswered)
+        except Exception:
+            log.exception("ending unanswered calls failed")

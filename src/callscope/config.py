@@ -31,6 +31,7 @@ class Settings:
     # Lowest P-GET timeout/medium/low (seconds) a client may ask for; UCWA's own floors are
     # 180/5/5. Tests lower it to keep waits short.
     event_channel_floor_seconds: int = 180
+    ring_timeout_seconds: float = 30.0  # an unanswered call ends after this long
     external_issuers: tuple[ExternalIssuer, ...] = field(default_factory=tuple)
 
     @property

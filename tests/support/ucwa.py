@@ -89,3 +89,67 @@ class UcwaClient:
         return self.post(
             applications_href, json={"UserAgent": "callscope-tests/1.0", "EndpointId": endpoint_id, "Culture": "en-US"}
         )
+
+
+def sdp_offer(video: bool = False, direction: str = "sendrecv") -> str:
+    """A small but complete SDP (audio, optionally video) as a WebRTC client would send it."""
+    lines = [
+        "v=0",
+        "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
+        "s=-",
+        "t=0 0",
+        "a=group:BUNDLE 0" + (" 1" if video else ""),
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+        "c=IN IP4 0.0.0.0",
+        "a=mid:0",
+        f"a={direction}",
+        "a=rtpmap:111 opus/48000/2",
+    ]
+    if video:
+        lines += [
+            "m=video 9 UDP/TLS/RTP/SAVPF 96",
+            "c=IN IP4 0.0.0.0",
+            "a=mid:1",
+            f"a={direction}",
+            "a=rtpmap:96 VP8/90000",
+        ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+class Party:
+    """One signed-in application that is available and reads its own event channel."""
+
+    def __init__(self, base_url: str, user: str, password: str, device: str, accept: str = "application/json") -> None:
+        self.client = UcwaClient(base_url)
+        self.client.http.headers["Accept"] = accept
+        applications = self.client.sign_in(user, password)
+        self.client.http.headers["Accept"] = "application/json"
+        self.application = self.client.create_application(applications, device).json()
+        self.next_events = self.application["_links"]["events"]["href"]
+        self.backlog: list[dict[str, Any]] = []
+        me = self.application["_embedded"]["me"]["_links"]["makeMeAvailable"]["href"]
+        assert self.client.post(me, json={"SupportedModalities": ["Audio", "Video"]}).status_code == 204
+        self.events(timeout="1")  # the makeMeAvailable announcements
+
+    def events(self, timeout: str = "2") -> list[dict[str, Any]]:
+        """The next batch of events, flattened; follows `next` as a client must."""
+        batch = self.client.get(self.next_events, params={"timeout": timeout, "medium": "0", "low": "0"}).json()
+        self.next_events = batch["_links"]["next"]["href"]
+        return [event for group in batch["sender"] for event in group["events"]]
+
+    def wait_for(self, rel: str, type_: str, timeout: float = 10) -> dict[str, Any]:
+        """Read events until one about `rel` of type `type_` arrives."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, event in enumerate(self.backlog):
+                if event["link"]["rel"] == rel and event["type"] == type_:
+                    return self.backlog.pop(index)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {type_} event for {rel}; seen {self.backlog}")
+            self.backlog.extend(self.events(timeout="1"))
+
+    @property
+    def start_audio_video(self) -> str:
+        return str(self.application["_embedded"]["communication"]["_links"]["startAudioVideo"]["href"])

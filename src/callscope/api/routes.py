@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -14,6 +16,7 @@ from callscope.api.graph.router import GraphPipeline
 from callscope.api.ingest import IngestEndpoint
 from callscope.api.openapi import OpenApiEndpoint
 from callscope.api.ucwa.applications import ApplicationEndpoints
+from callscope.api.ucwa.calls import CallEndpoints
 from callscope.api.ucwa.discovery import APPLICATIONS_PATH, ROOT_PATH, USER_PATH, Discovery
 from callscope.api.ucwa.events import EventEndpoint
 from callscope.api.ucwa.pipeline import OAUTH_PATH, UcwaPipeline
@@ -58,11 +61,47 @@ class GraphRoutes:
         return await self._records.get(ctx, target)
 
 
+INITIATE = frozenset({"Conversations.Initiate"})
+RECEIVE = frozenset({"Conversations.Receive"})
+
+
 def ucwa_routes(
-    pipeline: UcwaPipeline, discovery: Discovery, applications: ApplicationEndpoints, events: EventEndpoint
+    pipeline: UcwaPipeline,
+    discovery: Discovery,
+    applications: ApplicationEndpoints,
+    events: EventEndpoint,
+    calls: CallEndpoints,
 ) -> list[Route]:
     """The live-calls API (UCWA dialect)."""
     user = pipeline.endpoint({"GET": discovery.user})
+    return [*_call_routes(pipeline, calls), *_application_routes(pipeline, discovery, applications, events, user)]
+
+
+def _call_routes(pipeline: UcwaPipeline, calls: CallEndpoints) -> list[Route]:
+    invitations = f"{APPLICATIONS_PATH}/{{app}}/communication/audioVideoInvitations"
+    conversation = f"{APPLICATIONS_PATH}/{{app}}/communication/conversations/{{call}}"
+    table = [
+        (invitations, {"POST": calls.start}, INITIATE),
+        (f"{invitations}/{{call}}", {"GET": calls.invitation}, frozenset()),
+        (f"{invitations}/{{call}}/acceptWithAnswer", {"POST": calls.accept}, RECEIVE),
+        (f"{invitations}/{{call}}/decline", {"POST": calls.decline}, RECEIVE),
+        (f"{invitations}/{{call}}/cancel", {"POST": calls.cancel}, INITIATE),
+        (conversation, {"GET": calls.conversation, "DELETE": calls.hang_up}, frozenset()),
+        (f"{conversation}/participants/{{uri}}", {"GET": calls.participant}, frozenset()),
+        (f"{conversation}/audioVideo", {"GET": calls.audio_video}, frozenset()),
+        (f"{conversation}/audioVideo/stopAudioVideo", {"POST": calls.hang_up}, frozenset()),
+        (f"{conversation}/audioVideo/audioVideoSession", {"GET": calls.session}, frozenset()),
+    ]
+    return [Route(path, pipeline.endpoint(handlers, scopes), methods=ALL_METHODS) for path, handlers, scopes in table]
+
+
+def _application_routes(
+    pipeline: UcwaPipeline,
+    discovery: Discovery,
+    applications: ApplicationEndpoints,
+    events: EventEndpoint,
+    user: Any,
+) -> list[Route]:
     return [
         Route(ROOT_PATH, discovery.root, methods=["GET"]),
         Route(USER_PATH, user, methods=ALL_METHODS),
@@ -77,7 +116,7 @@ def ucwa_routes(
         Route(f"{APPLICATIONS_PATH}/{{app}}/events", pipeline.endpoint({"GET": events.get}), methods=ALL_METHODS),
         Route(
             f"{APPLICATIONS_PATH}/{{app}}/me/makeMeAvailable",
-            pipeline.endpoint({"POST": applications.make_me_available}),
+            pipeline.endpoint({"POST": applications.make_me_available}, RECEIVE),
             methods=ALL_METHODS,
         ),
         Route(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -77,4 +77,29 @@ events = Table(
     Column("created_us", BigInteger, nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Index("ix_events_application", "tenant_id", "application_id", "id"),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("caller_app", String(64), nullable=False),
+    Column("caller_uri", String(256), nullable=False),
+    Column("callee_uri", String(256), nullable=False),
+    Column("subject", String(256), nullable=True),
+    Column("operation_id", String(64), nullable=True),
+    Column("caller_context", String(64), nullable=True),
+    Column("offer_sdp", Text, nullable=False),
+    Column("modalities", String(200), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("offered", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("answered_by", String(64), nullable=True),
+    Column("callee_context", String(64), nullable=True),
+    Column("answer_sdp", Text, nullable=True),
+    Column("outcome", String(32), nullable=True),
+    Column("connected_us", BigInteger, nullable=True),
+    Column("ended_us", BigInteger, nullable=True),
+    Index("ix_calls_state", "state", "created_us"),
 )

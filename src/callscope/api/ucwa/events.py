@@ -11,6 +11,7 @@ from starlette.responses import Response
 from callscope.api.ucwa import views
 from callscope.api.ucwa.formats import NAMESPACE, is_xml, resource_element, to_json
 from callscope.api.ucwa.pipeline import UcwaRequest
+from callscope.api.ucwa.resources import Resource
 from callscope.domain.events import Event
 from callscope.errors import InvalidRequest
 from callscope.services.events import Delivery, EventChannels, parse_timing
@@ -90,13 +91,24 @@ def _json_event(app_id: str, event: Event) -> dict[str, Any]:
         "link": {"rel": event.target, "href": views.href_of(app_id, event.target, event.target_key)},
         "type": str(event.type),
     }
-    if event.snapshot is not None and event.target in views.VIEWS:
-        body["_embedded"] = {event.target: to_json(views.VIEWS[event.target](app_id, event.snapshot))}
+    resource = _snapshot_resource(app_id, event)
+    if resource is not None:
+        body["_embedded"] = {event.target: to_json(resource)}
     if event.status is not None:
         body["status"] = event.status
     if event.reason is not None:
         body["reason"] = event.reason
     return body
+
+
+def _snapshot_resource(app_id: str, event: Event) -> Resource | None:
+    if event.snapshot is None:
+        return None
+    if event.target in views.CALL_VIEWS:
+        return views.keyed(event.target, app_id, event.target_key, event.snapshot)
+    if event.target in views.VIEWS:
+        return views.VIEWS[event.target](app_id, event.snapshot)
+    return None
 
 
 def _xml(app_id: str, delivery: Delivery) -> bytes:
@@ -117,6 +129,12 @@ def _xml(app_id: str, delivery: Delivery) -> bytes:
             )
             if event.status is not None:
                 element.set("status", event.status)
-            if event.snapshot is not None and event.target in views.VIEWS:
-                element.append(resource_element(views.VIEWS[event.target](app_id, event.snapshot)))
+            resource = _snapshot_resource(app_id, event)
+            if resource is not None:
+                element.append(resource_element(resource))
+            if event.reason is not None:
+                reason = etree.SubElement(element, f"{_NS}reason")
+                for name in ("code", "subcode", "message"):
+                    if name in event.reason:
+                        etree.SubElement(reason, f"{_NS}{name}").text = event.reason[name]
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))

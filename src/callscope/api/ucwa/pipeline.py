@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -60,7 +60,7 @@ class UcwaPipeline:
         self._verifier = verifier
 
     def endpoint(
-        self, handlers: dict[str, Handler], scopes: frozenset[str] = frozenset()
+        self, handlers: Mapping[str, Handler], scopes: frozenset[str] = frozenset()
     ) -> Callable[[Request], Awaitable[Response]]:
         """A Starlette endpoint dispatching by method, behind negotiation, authentication and `scopes`."""
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from callscope.api.ucwa.resources import Resource
 from callscope.domain.applications import Application
+from callscope.domain.negotiation import to_data_uri
 
 APPLICATIONS = "/ucwa/oauth/v1/applications"
 
@@ -23,6 +24,7 @@ def application_href(application_id: str) -> str:
 def href_of(application_id: str, rel: str, key: str) -> str:
     """The href of a resource an application sees, by rel and key."""
     base = application_href(application_id)
+    conversation = f"{base}/communication/conversations/{key}"
     return {
         "application": base,
         "me": f"{base}/me",
@@ -30,6 +32,11 @@ def href_of(application_id: str, rel: str, key: str) -> str:
         "onlineMeetings": f"{base}/onlineMeetings",
         "communication": f"{base}/communication",
         "events": f"{base}/events",
+        "startAudioVideo": f"{base}/communication/audioVideoInvitations",
+        "audioVideoInvitation": f"{base}/communication/audioVideoInvitations/{key}",
+        "conversation": conversation,
+        "audioVideo": f"{conversation}/audioVideo",
+        "audioVideoSession": f"{conversation}/audioVideo/audioVideoSession",
     }.get(rel, f"{base}/{rel}/{key}")
 
 
@@ -44,7 +51,8 @@ def me(application_id: str, snapshot: dict[str, Any]) -> Resource:
 def communication(application_id: str, snapshot: dict[str, Any]) -> Resource:
     """`communication`: the modalities the application accepts."""
     properties = {"supportedModalities": list(snapshot.get("supportedModalities", []))}
-    return Resource("communication", href_of(application_id, "communication", ""), properties)
+    resource = Resource("communication", href_of(application_id, "communication", ""), properties)
+    return resource.link("startAudioVideo", href_of(application_id, "startAudioVideo", ""), revision="2")
 
 
 def plain(rel: str) -> Callable[[str, dict[str, Any]], Resource]:
@@ -52,11 +60,78 @@ def plain(rel: str) -> Callable[[str, dict[str, Any]], Resource]:
     return lambda application_id, _snapshot: Resource(rel, href_of(application_id, rel, ""))
 
 
+APPLICATION_PARTS = ("me", "people", "onlineMeetings", "communication")
 VIEWS: dict[str, Callable[[str, dict[str, Any]], Resource]] = {
     "me": me,
     "communication": communication,
     "people": plain("people"),
     "onlineMeetings": plain("onlineMeetings"),
+}
+
+
+def keyed(rel: str, application_id: str, key: str, snapshot: dict[str, Any]) -> Resource:
+    """A resource of a call (invitation, conversation, audioVideo, audioVideoSession) from its snapshot."""
+    return CALL_VIEWS[rel](application_id, key, snapshot)
+
+
+def invitation(application_id: str, call_id: str, snapshot: dict[str, Any]) -> Resource:
+    """The audioVideoInvitation; its action links exist only while the action is allowed."""
+    href = href_of(application_id, "audioVideoInvitation", call_id)
+    names = ("direction", "state", "operationId", "sessionContext", "to", "subject")
+    resource = Resource("audioVideoInvitation", href, {n: snapshot[n] for n in names if snapshot.get(n) is not None})
+    for action in snapshot["actions"]:
+        resource.link(action, f"{href}/{action}")
+    if snapshot.get("mediaOffer"):
+        resource.link("mediaOffer", to_data_uri(snapshot["mediaOffer"]))
+    caller = participant(application_id, call_id, snapshot["from"])
+    resource.link("from", caller.href, title=caller.properties["name"])
+    resource.embedded["from"] = caller
+    resource.link("conversation", href_of(application_id, "conversation", call_id))
+    return resource.link("audioVideo", href_of(application_id, "audioVideo", call_id))
+
+
+def conversation(application_id: str, call_id: str, snapshot: dict[str, Any]) -> Resource:
+    """The conversation of a call, from one side."""
+    properties = {"state": snapshot["state"], "activeModalities": snapshot["activeModalities"]}
+    if snapshot.get("subject"):
+        properties["subject"] = snapshot["subject"]
+    resource = Resource("conversation", href_of(application_id, "conversation", call_id), properties)
+    return resource.link("audioVideo", href_of(application_id, "audioVideo", call_id))
+
+
+def audio_video(application_id: str, call_id: str, snapshot: dict[str, Any]) -> Resource:
+    """The audioVideo modality; `stopAudioVideo` while the call is up, the session once established."""
+    href = href_of(application_id, "audioVideo", call_id)
+    resource = Resource("audioVideo", href, {"state": snapshot["state"]})
+    resource.link("conversation", href_of(application_id, "conversation", call_id))
+    if snapshot["state"] != "Disconnected":
+        resource.link("stopAudioVideo", f"{href}/stopAudioVideo")
+    if snapshot.get("established"):
+        resource.link("audioVideoSession", href_of(application_id, "audioVideoSession", call_id))
+    return resource
+
+
+def session(application_id: str, call_id: str, snapshot: dict[str, Any]) -> Resource:
+    """The audioVideoSession (the seed resource)."""
+    properties = {k: snapshot[k] for k in ("remoteEndpoint", "sessionContext", "state") if snapshot.get(k) is not None}
+    resource = Resource("audioVideoSession", href_of(application_id, "audioVideoSession", call_id), properties)
+    resource.link("audioVideo", href_of(application_id, "audioVideo", call_id))
+    return resource.link("conversation", href_of(application_id, "conversation", call_id))
+
+
+def participant(application_id: str, call_id: str, uri: str) -> Resource:
+    """A party of a call, by SIP URI."""
+    href = f"{href_of(application_id, 'conversation', call_id)}/participants/{uri.removeprefix('sip:')}"
+    name = uri.removeprefix("sip:").split("@")[0]
+    resource = Resource("participant", href, {"name": name, "uri": uri})
+    return resource.link("conversation", href_of(application_id, "conversation", call_id))
+
+
+CALL_VIEWS: dict[str, Callable[[str, str, dict[str, Any]], Resource]] = {
+    "audioVideoInvitation": invitation,
+    "conversation": conversation,
+    "audioVideo": audio_video,
+    "audioVideoSession": session,
 }
 
 

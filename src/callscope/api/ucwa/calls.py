@@ -1,0 +1,135 @@
+"""Audio/video call endpoints: startAudioVideo, the invitation and its actions, conversation, audioVideo, session."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from callscope.api.ucwa import views
+from callscope.api.ucwa.pipeline import UcwaRequest
+from callscope.domain import calls as domain
+from callscope.domain.calls import Call, CallState
+from callscope.domain.negotiation import from_data_uri
+from callscope.errors import InvalidRequest, NotFound
+from callscope.services.calls import Calls
+
+START_INPUTS = {"to": "to", "operationid": "operationId", "sessioncontext": "sessionContext", "subject": "subject"}
+
+
+class CallEndpoints:
+    """The resources of a call, as each application sees them."""
+
+    def __init__(self, calls: Calls) -> None:
+        self._calls = calls
+
+    async def start(self, ucwa: UcwaRequest) -> Response:
+        """POST startAudioVideo → 201 + Location of the outgoing invitation."""
+        values, sdp = await _input_with_sdp(ucwa)
+        inputs = {name: _text(values.get(key)) for key, name in START_INPUTS.items()}
+        if not inputs["to"]:
+            raise InvalidRequest(
+                "'to' is required.",
+                subcode="ParameterValidationFailure",
+                parameters=[{"name": "to", "reason": "Missing"}],
+            )
+        call = await run_in_threadpool(
+            self._calls.start, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), inputs, sdp
+        )
+        href = views.href_of(call.caller_app, "audioVideoInvitation", call.id)
+        return Response(status_code=201, headers={"Location": href})
+
+    async def invitation(self, ucwa: UcwaRequest) -> Response:
+        """GET the invitation."""
+        call = await self._call(ucwa)
+        return ucwa.respond(views.invitation(_app(ucwa), call.id, domain.invitation(call, _app(ucwa))))
+
+    async def accept(self, ucwa: UcwaRequest) -> Response:
+        """POST acceptWithAnswer (SDP answer) → 204."""
+        values, sdp = await _input_with_sdp(ucwa)
+        context = _text(values.get("sessioncontext"))
+        await run_in_threadpool(
+            self._calls.accept, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa), sdp, context
+        )
+        return Response(status_code=204)
+
+    async def decline(self, ucwa: UcwaRequest) -> Response:
+        """POST decline → 204."""
+        await ucwa.input()
+        await run_in_threadpool(
+            self._calls.decline, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa)
+        )
+        return Response(status_code=204)
+
+    async def cancel(self, ucwa: UcwaRequest) -> Response:
+        """POST cancel → 204."""
+        await run_in_threadpool(self._calls.cancel, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
+        return Response(status_code=204)
+
+    async def hang_up(self, ucwa: UcwaRequest) -> Response:
+        """POST stopAudioVideo or DELETE conversation → 204."""
+        await run_in_threadpool(
+            self._calls.hang_up, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa)
+        )
+        return Response(status_code=204)
+
+    async def conversation(self, ucwa: UcwaRequest) -> Response:
+        """GET the conversation."""
+        call = await self._call(ucwa)
+        return ucwa.respond(views.conversation(_app(ucwa), call.id, domain.conversation(call, _app(ucwa))))
+
+    async def audio_video(self, ucwa: UcwaRequest) -> Response:
+        """GET the audioVideo modality."""
+        call = await self._call(ucwa)
+        return ucwa.respond(views.audio_video(_app(ucwa), call.id, domain.audio_video(call)))
+
+    async def session(self, ucwa: UcwaRequest) -> Response:
+        """GET the audioVideoSession (only while the call is established)."""
+        call = await self._call(ucwa)
+        if call.state is not CallState.ESTABLISHED or _app(ucwa) not in (call.caller_app, call.answered_by):
+            raise NotFound("There is no audio/video session now.", subcode="ResourceNotFound")
+        return ucwa.respond(views.session(_app(ucwa), call.id, domain.session(call, _app(ucwa))))
+
+    async def participant(self, ucwa: UcwaRequest) -> Response:
+        """GET a party of the call."""
+        call = await self._call(ucwa)
+        uri = "sip:" + ucwa.request.path_params["uri"]
+        if uri not in (call.caller_uri, call.callee_uri):
+            raise NotFound("No such participant.", subcode="ResourceNotFound")
+        return ucwa.respond(views.participant(_app(ucwa), call.id, uri))
+
+    async def _call(self, ucwa: UcwaRequest) -> Call:
+        return await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
+
+
+async def _input_with_sdp(ucwa: UcwaRequest) -> tuple[dict[str, object], str]:
+    """Inputs and SDP: a raw application/sdp body (inputs in the query), or a data-URI `mediaOffer` in JSON/XML."""
+    content_type = (ucwa.request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type == "application/sdp":
+        body = (await ucwa.request.body()).decode("utf-8", "replace")
+        return {k.lower(): v for k, v in ucwa.request.query_params.items()}, body
+    values = await ucwa.input()
+    offer = values.get("mediaoffer") or values.get("mediaanswer") or values.get("sdp")
+    links = values.get("_links")
+    if offer is None and isinstance(links, dict):
+        for rel in ("mediaOffer", "mediaAnswer"):
+            if isinstance(links.get(rel), dict):
+                offer = links[rel].get("href")
+    if not isinstance(offer, str) or not offer:
+        raise InvalidRequest(
+            "An SDP offer or answer is required.",
+            subcode="ParameterValidationFailure",
+            parameters=[{"name": "sdp", "reason": "Missing"}],
+        )
+    return values, from_data_uri(offer) if offer.startswith("data:") else offer
+
+
+def _app(ucwa: UcwaRequest) -> str:
+    return str(ucwa.request.path_params["app"])
+
+
+def _call_id(ucwa: UcwaRequest) -> str:
+    return str(ucwa.request.path_params["call"])
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)[:256]

@@ -1,0 +1,197 @@
+"""Audio/video calls: start, ring, accept, decline, cancel, time out, hang up; each in one transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import Connection, Engine
+
+from callscope.domain import calls as domain
+from callscope.domain.applications import IDLE_LIMIT_US
+from callscope.domain.calls import Call, CallState, Outcome
+from callscope.domain.events import Event
+from callscope.domain.negotiation import summarize
+from callscope.domain.users import sip_uri
+from callscope.errors import Conflict, InvalidRequest, NotFound
+from callscope.services.applications import Applications, Clock, system_clock
+from callscope.services.events import EventChannels, Key
+from callscope.services.users import Users
+from callscope.storage import calls as store
+
+RING_TIMEOUT_US = 30_000_000  # unanswered calls end after this long
+
+
+class Calls:
+    """Call use cases; every change writes the call and the events of every side together."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        applications: Applications,
+        channels: EventChannels,
+        users: Users,
+        clock: Clock = system_clock,
+        ring_timeout_us: int = RING_TIMEOUT_US,
+    ) -> None:
+        self._engine = engine
+        self._applications = applications
+        self._channels = channels
+        self._users = users
+        self._clock = clock
+        self.ring_timeout_us = ring_timeout_us
+
+    def start(self, tenant_id: str, user_uri: str, app_id: str, inputs: dict[str, str | None], sdp: str) -> Call:
+        """startAudioVideo: the caller's outgoing invitation and every available callee device ringing."""
+        self._applications.get(tenant_id, user_uri, app_id)
+        summary = summarize(sdp)
+        callee = sip_uri(str(inputs.get("to") or ""))
+        if self._users.find(tenant_id, callee) is None:
+            raise NotFound(f"Nobody called {callee} is known here.", subcode="DestinationNotFound")
+        now = self._clock()
+        with self._engine.begin() as conn:
+            offered = tuple(
+                a for a in store.available_applications(conn, tenant_id, callee, now - IDLE_LIMIT_US) if a != app_id
+            )
+            call = Call(
+                tenant_id,
+                secrets.token_hex(8),
+                app_id,
+                user_uri,
+                callee,
+                inputs.get("subject"),
+                inputs.get("operationId"),
+                inputs.get("sessionContext"),
+                sdp,
+                summary.modalities,
+                now,
+                offered,
+            )
+            store.insert_one(conn, call)
+            keys = [self._publish(conn, call, app_id, domain.started_events(call, app_id))]
+            keys += [self._publish(conn, call, a, domain.started_events(call, a)) for a in offered]
+            if not offered:
+                ended = domain.transition(call, CallState.ENDED, outcome=Outcome.UNAVAILABLE, ended_us=now)
+                store.save(conn, call, ended)
+                keys += self._fail(conn, ended)
+                call = ended
+        self._channels.notify(keys)
+        return call
+
+    def accept(self, tenant_id: str, user_uri: str, app_id: str, call_id: str, sdp: str, context: str | None) -> Call:
+        """acceptWithAnswer from one of the callee's devices; the others see it taken."""
+        self._applications.get(tenant_id, user_uri, app_id)
+        summarize(sdp)
+
+        def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+            if app_id not in call.offered:
+                raise NotFound("No such invitation for this application.", subcode="ResourceNotFound")
+            after = domain.transition(
+                call,
+                CallState.ESTABLISHED,
+                answered_by=app_id,
+                callee_context=context,
+                answer_sdp=sdp,
+                connected_us=self._clock(),
+            )
+            keys = [
+                self._publish(conn, after, a, domain.established_events(after, a)) for a in (call.caller_app, app_id)
+            ]
+            elsewhere = domain.reason(Outcome.HUNG_UP, False) | {
+                "subcode": "ConnectedElsewhere",
+                "message": "Another device answered the call.",
+            }
+            keys += [
+                self._publish(conn, after, a, domain.failed_events(after, a, elsewhere))
+                for a in call.offered
+                if a != app_id
+            ]
+            return after, keys
+
+        return self._change(tenant_id, call_id, app_id, change)
+
+    def decline(self, tenant_id: str, user_uri: str, app_id: str, call_id: str) -> Call:
+        """decline from a callee device: the call ends for everyone."""
+        self._applications.get(tenant_id, user_uri, app_id)
+        return self._end_ringing(tenant_id, call_id, app_id, Outcome.DECLINED, must_be_callee=True)
+
+    def cancel(self, tenant_id: str, user_uri: str, app_id: str, call_id: str) -> Call:
+        """cancel from the caller before anyone answered."""
+        self._applications.get(tenant_id, user_uri, app_id)
+        return self._end_ringing(tenant_id, call_id, app_id, Outcome.CANCELED, must_be_callee=False)
+
+    def hang_up(self, tenant_id: str, user_uri: str, app_id: str, call_id: str) -> Call:
+        """stopAudioVideo or DELETE conversation from either side; a ringing call is cancelled or declined."""
+        self._applications.get(tenant_id, user_uri, app_id)
+        call = self.get(tenant_id, app_id, call_id)
+        if call.state is CallState.RINGING:
+            caller = app_id == call.caller_app
+            return self._end_ringing(
+                tenant_id, call_id, app_id, Outcome.CANCELED if caller else Outcome.DECLINED, must_be_callee=not caller
+            )
+
+        def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+            after = domain.transition(call, CallState.ENDED, outcome=Outcome.HUNG_UP, ended_us=self._clock())
+            sides = (call.caller_app, str(call.answered_by))
+            return after, [self._publish(conn, after, a, domain.ended_events(after, a)) for a in sides]
+
+        return self._change(tenant_id, call_id, app_id, change)
+
+    def expire_unanswered(self) -> int:
+        """End calls that rang longer than the timeout; returns how many."""
+        with self._engine.connect() as conn:
+            stale = store.list_ringing_before(conn, self._clock() - self.ring_timeout_us)
+        for call in stale:
+            try:
+                self._end_ringing(call.tenant_id, call.id, call.caller_app, Outcome.NO_ANSWER, must_be_callee=False)
+            except (Conflict, NotFound):
+                continue  # answered or ended meanwhile
+        return len(stale)
+
+    def get(self, tenant_id: str, app_id: str, call_id: str) -> Call:
+        """A call the application is part of; NotFound otherwise."""
+        with self._engine.connect() as conn:
+            call = store.find(conn, tenant_id, call_id)
+        if call is None or not call.sees(app_id):
+            raise NotFound("No such call for this application.", subcode="ResourceNotFound")
+        return call
+
+    def _end_ringing(
+        self, tenant_id: str, call_id: str, app_id: str, outcome: Outcome, *, must_be_callee: bool
+    ) -> Call:
+        def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+            if (app_id in call.offered) != must_be_callee:
+                raise InvalidRequest("Only the other side can do that.", subcode="OperationNotSupported")
+            after = domain.transition(call, CallState.ENDED, outcome=outcome, ended_us=self._clock())
+            return after, self._fail(conn, after)
+
+        return self._change(tenant_id, call_id, app_id, change)
+
+    def _fail(self, conn: Connection, call: Call) -> list[Key]:
+        outcome = call.outcome or Outcome.HUNG_UP
+        keys = [
+            self._publish(
+                conn, call, call.caller_app, domain.failed_events(call, call.caller_app, domain.reason(outcome, True))
+            )
+        ]
+        keys += [
+            self._publish(conn, call, a, domain.failed_events(call, a, domain.reason(outcome, False)))
+            for a in call.offered
+        ]
+        return keys
+
+    def _change(
+        self, tenant_id: str, call_id: str, app_id: str, change: Callable[[Connection, Call], tuple[Call, list[Key]]]
+    ) -> Call:
+        with self._engine.begin() as conn:
+            call = store.find(conn, tenant_id, call_id, for_update=True)
+            if call is None or not call.sees(app_id):
+                raise NotFound("No such call for this application.", subcode="ResourceNotFound")
+            after, keys = change(conn, call)
+            if not store.save(conn, call, after):
+                raise Conflict("The call changed meanwhile.", subcode="AnotherOperationPending")
+        self._channels.notify(keys)
+        return after
+
+    def _publish(self, conn: Connection, call: Call, app_id: str, events: Iterable[Event]) -> Key:
+        return self._channels.publish(conn, call.tenant_id, app_id, list(events))

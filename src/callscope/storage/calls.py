@@ -1,0 +1,74 @@
+"""The calls store."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from callscope.domain.calls import Call, CallState, Outcome
+from callscope.storage.tables import applications, calls
+
+_c = calls.c
+
+
+def _row(call: Call) -> dict[str, Any]:
+    values = asdict(call)
+    values["modalities"] = ",".join(call.modalities)
+    values["offered"] = ",".join(call.offered)
+    values["state"] = call.state.value
+    values["outcome"] = call.outcome.value if call.outcome else None
+    return values
+
+
+def _call(row: Any) -> Call:
+    values = dict(row._mapping)
+    values["modalities"] = tuple(m for m in values["modalities"].split(",") if m)
+    values["offered"] = tuple(a for a in values["offered"].split(",") if a)
+    values["state"] = CallState(values["state"])
+    values["outcome"] = Outcome(values["outcome"]) if values["outcome"] else None
+    return Call(**values)
+
+
+def insert_one(conn: Connection, call: Call) -> None:
+    """Store a new call."""
+    conn.execute(insert(calls).values(**_row(call)))
+
+
+def find(conn: Connection, tenant_id: str, call_id: str, *, for_update: bool = False) -> Call | None:
+    """A call by id (locked for the transaction when asked, on engines that lock rows)."""
+    statement = select(calls).where(_c.tenant_id == tenant_id, _c.id == call_id)
+    if for_update:
+        statement = statement.with_for_update()
+    row = conn.execute(statement).first()
+    return _call(row) if row else None
+
+
+def save(conn: Connection, before: Call, after: Call) -> bool:
+    """Store a changed call unless someone changed its state meanwhile (False then)."""
+    result = conn.execute(
+        update(calls)
+        .where(_c.tenant_id == after.tenant_id, _c.id == after.id, _c.state == before.state.value)
+        .values(**_row(after))
+    )
+    return result.rowcount == 1
+
+
+def list_ringing_before(conn: Connection, created_before_us: int) -> list[Call]:
+    """Calls still ringing that started before a moment (for the no-answer timeout)."""
+    rows = conn.execute(select(calls).where(_c.state == CallState.RINGING.value, _c.created_us < created_before_us))
+    return [_call(row) for row in rows]
+
+
+def available_applications(conn: Connection, tenant_id: str, user_uri: str, seen_since_us: int) -> list[str]:
+    """Ids of a user's live applications that made themselves available."""
+    a = applications.c
+    rows = conn.execute(
+        select(a.id)
+        .where(
+            a.tenant_id == tenant_id, a.user_uri == user_uri, a.modalities.is_not(None), a.last_seen_us >= seen_since_us
+        )
+        .order_by(a.id)
+    )
+    return [row.id for row in rows]

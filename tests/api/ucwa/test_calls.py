@@ -1,0 +1,172 @@
+"""Audio/video calls between two users, as UCWA clients make them, following links only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from callscope.app import Services
+from tests.conftest import OTHER_TENANT, TENANT, TokenFactory
+from tests.support.ucwa import Party, UcwaClient, assert_valid_xml, sdp_offer
+
+SDP = {"Content-Type": "application/sdp"}
+
+
+@pytest.fixture
+def people(services: Services) -> None:
+    services.users.add(TENANT, "alice@example.com", "Alice", "pw-a")
+    services.users.add(TENANT, "bob@example.com", "Bob", "pw-b")
+    services.users.add(OTHER_TENANT, "eve@elsewhere.example", "Eve", "pw-e")
+
+
+def call(caller: Party, to: str = "sip:bob@example.com", **params: str) -> str:
+    response = caller.client.post(
+        caller.start_audio_video,
+        content=sdp_offer(),
+        params={"to": to, "operationId": "op-1", "sessionContext": "ctx-a", **params},
+        headers=SDP,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.headers["location"])
+
+
+def link(event: dict[str, Any], rel: str) -> str:
+    return str(event["_embedded"][event["link"]["rel"]]["_links"][rel]["href"])
+
+
+def test_call_accept_on_one_device_then_hang_up(base_url: str, people: None) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    bob_desk = Party(base_url, "bob@example.com", "pw-b", "desk")
+    bob_phone = Party(base_url, "bob@example.com", "pw-b", "phone")
+    invitation_href = call(alice)
+    started = alice.wait_for("audioVideoInvitation", "started")
+    outgoing = started["_embedded"]["audioVideoInvitation"]
+    assert (outgoing["direction"], outgoing["state"], outgoing["operationId"]) == ("Outgoing", "Connecting", "op-1")
+    assert outgoing["_links"]["self"]["href"] == invitation_href
+    incoming = bob_desk.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
+    assert incoming["direction"] == "Incoming"
+    assert incoming["_links"]["mediaOffer"]["href"].startswith("data:application/sdp,")
+    assert incoming["_embedded"]["from"]["uri"] == "sip:alice@example.com"
+    assert {"acceptWithAnswer", "decline"} <= set(incoming["_links"])
+    bob_phone.wait_for("audioVideoInvitation", "started")
+
+    accept = bob_desk.client.post(
+        incoming["_links"]["acceptWithAnswer"]["href"],
+        content=sdp_offer(),
+        params={"sessionContext": "ctx-b"},
+        headers=SDP,
+    )
+    assert accept.status_code == 204, accept.text
+    done = alice.wait_for("audioVideoInvitation", "completed")
+    assert done["status"] == "Success"
+    session = alice.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    assert (session["state"], session["sessionContext"]) == ("Established", "ctx-a")
+    taken = bob_phone.wait_for("audioVideoInvitation", "completed")
+    assert (taken["status"], taken["reason"]["subcode"]) == ("Failure", "ConnectedElsewhere")
+    bob_session = bob_desk.client.get(
+        session["_links"]["self"]["href"].replace(
+            alice.application["_links"]["self"]["href"], bob_desk.application["_links"]["self"]["href"]
+        )
+    )
+    assert bob_session.json()["sessionContext"] == "ctx-b"
+    seen = alice.client.get(session["_links"]["self"]["href"], headers={"Accept": "application/xml"})
+    assert assert_valid_xml(seen.content).get("rel") == "audioVideoSession"
+
+    audio_video = alice.client.get(session["_links"]["audioVideo"]["href"]).json()
+    assert audio_video["state"] == "Connected"
+    assert alice.client.post(audio_video["_links"]["stopAudioVideo"]["href"]).status_code == 204
+    assert bob_desk.wait_for("audioVideoSession", "deleted")
+    assert bob_desk.wait_for("conversation", "deleted")
+    assert alice.client.get(session["_links"]["self"]["href"]).status_code == 404
+
+
+def test_a_declined_call_fails_on_both_sides(base_url: str, people: None) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    bob = Party(base_url, "bob@example.com", "pw-b", "desk")
+    call(alice)
+    incoming = bob.wait_for("audioVideoInvitation", "started")
+    assert bob.client.post(link(incoming, "decline"), json={"reason": "Local"}).status_code == 204
+    completed = alice.wait_for("audioVideoInvitation", "completed")
+    assert (completed["status"], completed["reason"]["code"], completed["reason"]["subcode"]) == (
+        "Failure",
+        "RemoteFailure",
+        "Declined",
+    )
+    assert bob.wait_for("audioVideoInvitation", "completed")["status"] == "Failure"
+    late = bob.client.post(link(incoming, "acceptWithAnswer"), content=sdp_offer(), headers=SDP)
+    assert late.status_code == 409
+    state = bob.client.get(incoming["link"]["href"]).json()
+    assert state["state"] == "Declined"
+    assert "acceptWithAnswer" not in state["_links"]
+
+
+def test_the_caller_cancels_while_it_rings(base_url: str, people: None) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    bob = Party(base_url, "bob@example.com", "pw-b", "desk")
+    call(alice)
+    outgoing = alice.wait_for("audioVideoInvitation", "started")
+    assert alice.client.post(link(outgoing, "cancel")).status_code == 204
+    cancelled = bob.wait_for("audioVideoInvitation", "completed")
+    assert (cancelled["status"], cancelled["reason"]["subcode"]) == ("Failure", "Canceled")
+    assert alice.wait_for("audioVideoInvitation", "completed")["status"] == "Failure"
+
+
+def test_an_unanswered_call_times_out(base_url: str, people: None) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    bob = Party(base_url, "bob@example.com", "pw-b", "desk")
+    call(alice)
+    completed = alice.wait_for("audioVideoInvitation", "completed", timeout=15)
+    assert (completed["status"], completed["reason"]["subcode"]) == ("Failure", "Timeout")
+    assert bob.wait_for("audioVideoInvitation", "completed")["reason"]["subcode"] == "Timeout"
+
+
+def test_calling_someone_with_no_available_device_fails_at_once(base_url: str, people: None) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    call(alice)
+    completed = alice.wait_for("audioVideoInvitation", "completed")
+    assert completed["reason"]["subcode"] == "TemporarilyUnavailable"
+
+
+def test_a_json_media_offer_as_data_uri_starts_a_call(base_url: str, people: None) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    bob = Party(base_url, "bob@example.com", "pw-b", "desk")
+    import base64
+
+    offer = "data:application/sdp;base64," + base64.b64encode(sdp_offer(video=True).encode()).decode()
+    response = alice.client.post(
+        alice.start_audio_video,
+        json={"to": "sip:bob@example.com", "operationId": "op-j", "_links": {"mediaOffer": {"href": offer}}},
+    )
+    assert response.status_code == 201
+    incoming = bob.wait_for("audioVideoInvitation", "started")
+    assert incoming["_embedded"]["audioVideoInvitation"]["_links"]["mediaOffer"]["href"].startswith("data:")
+
+
+@pytest.mark.parametrize(
+    "body", ["garbage", "v=0\r\nm=audio x\r\n", "v=0\r\no=- 1 1 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n"]
+)
+def test_malformed_sdp_is_a_parameter_validation_failure(base_url: str, people: None, body: str) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    response = alice.client.post(
+        alice.start_audio_video, content=body, params={"to": "sip:bob@example.com"}, headers=SDP
+    )
+    assert response.status_code == 400
+    assert response.json()["parameters"] == [{"name": "sdp", "reason": "Invalid"}]
+
+
+def test_scopes_and_other_tenants(base_url: str, people: None, make_token: TokenFactory) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    invitation = call(alice, to="sip:bob@example.com")
+    limited = UcwaClient(base_url)
+    limited.token = make_token(scopes=("Conversations.Receive",))
+    app = limited.create_application("/ucwa/oauth/v1/applications").json()
+    start = app["_embedded"]["communication"]["_links"]["startAudioVideo"]["href"]
+    denied = limited.post(start, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
+    assert (denied.status_code, denied.json()["code"]) == (403, "Forbidden")
+    eve = Party(base_url, "eve@elsewhere.example", "pw-e", "laptop")
+    assert eve.client.get(invitation).status_code == 404
+    to_other_tenant = alice.client.post(
+        alice.start_audio_video, content=sdp_offer(), params={"to": "sip:eve@elsewhere.example"}, headers=SDP
+    )
+    assert (to_other_tenant.status_code, to_other_tenant.json()["subcode"]) == (404, "DestinationNotFound")
