@@ -23,7 +23,7 @@ from callscope.api.ingest import IngestEndpoint
 from callscope.api.openapi import OpenApiEndpoint
 from callscope.api.routes import GraphRoutes, build_routes, ucwa_routes
 from callscope.api.ucwa.applications import ApplicationEndpoints
-from callscope.api.ucwa.calls import CallEndpoints
+from callscope.api.ucwa.calls import CallEndpoints, RenegotiationEndpoints
 from callscope.api.ucwa.discovery import CaseInsensitiveDiscovery, Discovery
 from callscope.api.ucwa.events import EventEndpoint
 from callscope.api.ucwa.pipeline import UcwaPipeline
@@ -31,7 +31,7 @@ from callscope.auth.tokens import TokenVerifier, load_or_create_key
 from callscope.config import Settings
 from callscope.services.applications import Applications
 from callscope.services.call_records import CallRecords
-from callscope.services.calls import Calls
+from callscope.services.calls import Calls, Renegotiations
 from callscope.services.events import EventChannels, Waiters
 from callscope.services.ingestion import Ingestion
 from callscope.services.log_rows import LogRows
@@ -115,6 +115,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         ApplicationEndpoints(services.applications, services.users, services.presence),
         EventEndpoint(services.channels, settings.event_channel_floor_seconds),
         CallEndpoints(services.calls),
+        RenegotiationEndpoints(services.calls, Renegotiations(services.calls)),
     )
     hot_cache = Middleware(
         RecordResponseCache,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -16,7 +17,7 @@ from callscope.api.graph.router import GraphPipeline
 from callscope.api.ingest import IngestEndpoint
 from callscope.api.openapi import OpenApiEndpoint
 from callscope.api.ucwa.applications import ApplicationEndpoints
-from callscope.api.ucwa.calls import CallEndpoints
+from callscope.api.ucwa.calls import CallEndpoints, RenegotiationEndpoints
 from callscope.api.ucwa.discovery import APPLICATIONS_PATH, ROOT_PATH, USER_PATH, Discovery
 from callscope.api.ucwa.events import EventEndpoint
 from callscope.api.ucwa.pipeline import OAUTH_PATH, UcwaPipeline
@@ -71,13 +72,35 @@ def ucwa_routes(
     applications: ApplicationEndpoints,
     events: EventEndpoint,
     calls: CallEndpoints,
+    renegotiations: RenegotiationEndpoints,
 ) -> list[Route]:
     """The live-calls API (UCWA dialect)."""
     user = pipeline.endpoint({"GET": discovery.user})
-    return [*_call_routes(pipeline, calls), *_application_routes(pipeline, discovery, applications, events, user)]
+    return [
+        *_call_routes(pipeline, calls, renegotiations),
+        *_application_routes(pipeline, discovery, applications, events, user),
+    ]
 
 
-def _call_routes(pipeline: UcwaPipeline, calls: CallEndpoints) -> list[Route]:
+def _renegotiation_table(
+    conversation: str, renegotiations: RenegotiationEndpoints
+) -> list[tuple[str, Mapping[str, Any], frozenset[str]]]:
+    session = f"{conversation}/audioVideo/audioVideoSession"
+    offer = {"POST": renegotiations.offer}
+    return [
+        (f"{session}/renegotiations", offer, frozenset()),
+        (f"{session}/resumeAudio", offer, frozenset()),
+        (f"{session}/resumeAudioVideo", offer, frozenset()),
+        (f"{session}/renegotiations/{{renegotiation}}", {"GET": renegotiations.get}, frozenset()),
+        (f"{session}/renegotiations/{{renegotiation}}/answer", {"POST": renegotiations.answer}, frozenset()),
+        (f"{session}/renegotiations/{{renegotiation}}/dismiss", {"POST": renegotiations.dismiss}, frozenset()),
+        (f"{session}/publishCallQualityFeedback", {"POST": renegotiations.feedback}, frozenset()),
+        (f"{conversation}/applicationSharing", {"GET": renegotiations.modality}, frozenset()),
+        (f"{conversation}/dataCollaboration", {"GET": renegotiations.modality}, frozenset()),
+    ]
+
+
+def _call_routes(pipeline: UcwaPipeline, calls: CallEndpoints, renegotiations: RenegotiationEndpoints) -> list[Route]:
     invitations = f"{APPLICATIONS_PATH}/{{app}}/communication/audioVideoInvitations"
     conversation = f"{APPLICATIONS_PATH}/{{app}}/communication/conversations/{{call}}"
     table = [
@@ -91,6 +114,7 @@ def _call_routes(pipeline: UcwaPipeline, calls: CallEndpoints) -> list[Route]:
         (f"{conversation}/audioVideo", {"GET": calls.audio_video}, frozenset()),
         (f"{conversation}/audioVideo/stopAudioVideo", {"POST": calls.hang_up}, frozenset()),
         (f"{conversation}/audioVideo/audioVideoSession", {"GET": calls.session}, frozenset()),
+        *_renegotiation_table(conversation, renegotiations),
     ]
     return [Route(path, pipeline.endpoint(handlers, scopes), methods=ALL_METHODS) for path, handlers, scopes in table]
 

@@ -13,12 +13,12 @@ conversation, its audioVideo modality and, once established, the audioVideoSessi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from callscope.domain.events import Event, EventType, Priority
-from callscope.errors import Conflict
+from callscope.errors import Conflict, InvalidRequest
 
 
 class CallState(StrEnum):
@@ -47,6 +47,18 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class Renegotiation:
+    """A new offer from one side of an established call, waiting for the other side's answer."""
+
+    id: str
+    offerer: str  # application id
+    offer_sdp: str
+    operation_id: str | None
+    held: bool  # the offer puts the call on hold (every section sendonly or inactive)
+    modalities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Call:
     """One call; `offered` holds the callee's applications that were offered it."""
 
@@ -69,6 +81,10 @@ class Call:
     outcome: Outcome | None = None
     connected_us: int | None = None
     ended_us: int | None = None
+    renegotiation: Renegotiation | None = None
+    held_by: str | None = None  # the application that put the call on hold
+    feedback: dict[str, dict[str, Any]] = field(default_factory=dict)  # by application id
+    revision: int = 0  # bumped by every stored change
 
     def sees(self, application_id: str) -> bool:
         """Whether an application is part of this call."""
@@ -142,7 +158,78 @@ def session(call: Call, application_id: str) -> dict[str, Any]:
         "state": "Established",
         "sessionContext": call.caller_context if outgoing else call.callee_context,
         "remoteEndpoint": call.callee_uri if outgoing else call.caller_uri,
+        "heldHere": call.held_by == application_id,
+        "modalities": list(call.modalities),
     }
+
+
+def other_side(call: Call, application_id: str) -> str:
+    """The application at the other end of an established call."""
+    return str(call.answered_by) if application_id == call.caller_app else call.caller_app
+
+
+def offer(call: Call, application_id: str, renegotiation: Renegotiation, resume: bool) -> Call:
+    """A new offer (renegotiation, hold, or resume) from one side; one at a time."""
+    if call.state is not CallState.ESTABLISHED or application_id not in (call.caller_app, call.answered_by):
+        raise Conflict(f"The call is {call.state}, not established.", subcode="AnotherOperationPending")
+    if call.renegotiation is not None:
+        raise Conflict("Another renegotiation is already in progress.", subcode="AlreadyExists")
+    if resume and call.held_by != application_id:
+        raise Conflict("Only the side that put the call on hold can resume it.", subcode="OperationNotSupported")
+    return replace(call, renegotiation=renegotiation)
+
+
+def settle(call: Call, application_id: str, accepted: bool) -> Call:
+    """The other side answers (accepted) or dismisses the pending offer."""
+    pending = call.renegotiation
+    if pending is None or call.state is not CallState.ESTABLISHED:
+        raise Conflict("There is no renegotiation to answer.", subcode="AnotherOperationPending")
+    if application_id != other_side(call, pending.offerer):
+        raise Conflict("Only the other side answers an offer.", subcode="OperationNotSupported")
+    if not accepted:
+        return replace(call, renegotiation=None)
+    return replace(
+        call, renegotiation=None, modalities=pending.modalities, held_by=pending.offerer if pending.held else None
+    )
+
+
+def renegotiation(call: Call, pending: Renegotiation, application_id: str, answer_sdp: str | None) -> dict[str, Any]:
+    """The audioVideoRenegotiation as one side sees it."""
+    incoming = application_id != pending.offerer
+    return {
+        "id": pending.id,
+        "direction": "Incoming" if incoming else "Outgoing",
+        "operationId": pending.operation_id,
+        "mediaOffer": pending.offer_sdp,
+        "mediaAnswer": answer_sdp,
+        "actions": ["answer", "dismiss"] if incoming and call.renegotiation == pending else [],
+    }
+
+
+def renegotiation_events(
+    call: Call, pending: Renegotiation, type_: EventType, status: str | None = None, answer_sdp: str | None = None
+) -> dict[str, list[Event]]:
+    """What both sides see of a renegotiation (started or completed); completion updates the session."""
+    sides = (call.caller_app, str(call.answered_by))
+    events: dict[str, list[Event]] = {}
+    for side in sides:
+        snapshot = renegotiation(call, pending, side, answer_sdp)
+        item = Event(
+            "communication",
+            "",
+            type_,
+            "audioVideoRenegotiation",
+            f"{call.id}/{pending.id}",
+            Priority.HIGH,
+            snapshot,
+            status,
+        )
+        events[side] = [item]
+        if type_ is EventType.COMPLETED:
+            events[side].append(
+                _event("communication", EventType.UPDATED, "audioVideoSession", call, session(call, side))
+            )
+    return events
 
 
 def reason(outcome: Outcome, for_caller: bool) -> dict[str, str]:
@@ -230,3 +317,29 @@ def ended_events(call: Call, application_id: str) -> list[Event]:
         _event("conversation", EventType.UPDATED, "audioVideo", call, audio_video(call)),
         _event("communication", EventType.DELETED, "conversation", call, None),
     ]
+
+
+RATINGS = ("notRated", "bad", "poor", "fair", "good", "excellent")
+
+
+def feedback(values: Mapping[str, Any]) -> dict[str, Any]:
+    """publishCallQualityFeedback's inputs as they will become the endpoint's `feedback` in the record.
+
+    `rating` uses Graph's userFeedbackRating values; `tokens` maps feedback tokens to booleans;
+    UCWA's own `mediaEndpoint` and `mediaQualityOfExperience` are kept as given.
+    """
+    rating = str(values.get("rating") or "notRated")
+    by_lower = {r.lower(): r for r in RATINGS}
+    tokens = values.get("tokens") or {}
+    faults = []
+    if rating.lower() not in by_lower:
+        faults.append({"name": "rating", "reason": "Invalid"})
+    if not isinstance(tokens, dict) or not all(isinstance(v, bool) for v in tokens.values()):
+        faults.append({"name": "tokens", "reason": "Invalid"})
+    text = values.get("text")
+    if text is not None and (not isinstance(text, str) or len(text) > 2000):
+        faults.append({"name": "text", "reason": "Invalid"})
+    if faults:
+        raise InvalidRequest("Invalid call quality feedback.", subcode="ParameterValidationFailure", parameters=faults)
+    kept = {k: values[k] for k in ("mediaEndpoint", "mediaQualityOfExperience") if values.get(k) is not None}
+    return {"rating": by_lower[rating.lower()], "text": text, "tokens": dict(tokens), **kept}

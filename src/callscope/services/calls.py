@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from callscope.domain import calls as domain
 from callscope.domain.applications import IDLE_LIMIT_US
-from callscope.domain.calls import Call, CallState, Outcome
-from callscope.domain.events import Event
+from callscope.domain.calls import Call, CallState, Outcome, Renegotiation
+from callscope.domain.events import Event, EventType
 from callscope.domain.negotiation import summarize
 from callscope.domain.users import sip_uri
 from callscope.errors import Conflict, InvalidRequest, NotFound
@@ -68,8 +70,8 @@ class Calls:
                 offered,
             )
             store.insert_one(conn, call)
-            keys = [self._publish(conn, call, app_id, domain.started_events(call, app_id))]
-            keys += [self._publish(conn, call, a, domain.started_events(call, a)) for a in offered]
+            keys = [self.publish(conn, call, app_id, domain.started_events(call, app_id))]
+            keys += [self.publish(conn, call, a, domain.started_events(call, a)) for a in offered]
             if not offered:
                 ended = domain.transition(call, CallState.ENDED, outcome=Outcome.UNAVAILABLE, ended_us=now)
                 store.save(conn, call, ended)
@@ -95,20 +97,20 @@ class Calls:
                 connected_us=self._clock(),
             )
             keys = [
-                self._publish(conn, after, a, domain.established_events(after, a)) for a in (call.caller_app, app_id)
+                self.publish(conn, after, a, domain.established_events(after, a)) for a in (call.caller_app, app_id)
             ]
             elsewhere = domain.reason(Outcome.HUNG_UP, False) | {
                 "subcode": "ConnectedElsewhere",
                 "message": "Another device answered the call.",
             }
             keys += [
-                self._publish(conn, after, a, domain.failed_events(after, a, elsewhere))
+                self.publish(conn, after, a, domain.failed_events(after, a, elsewhere))
                 for a in call.offered
                 if a != app_id
             ]
             return after, keys
 
-        return self._change(tenant_id, call_id, app_id, change)
+        return self.change(tenant_id, call_id, app_id, change)
 
     def decline(self, tenant_id: str, user_uri: str, app_id: str, call_id: str) -> Call:
         """decline from a callee device: the call ends for everyone."""
@@ -133,9 +135,9 @@ class Calls:
         def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
             after = domain.transition(call, CallState.ENDED, outcome=Outcome.HUNG_UP, ended_us=self._clock())
             sides = (call.caller_app, str(call.answered_by))
-            return after, [self._publish(conn, after, a, domain.ended_events(after, a)) for a in sides]
+            return after, [self.publish(conn, after, a, domain.ended_events(after, a)) for a in sides]
 
-        return self._change(tenant_id, call_id, app_id, change)
+        return self.change(tenant_id, call_id, app_id, change)
 
     def expire_unanswered(self) -> int:
         """End calls that rang longer than the timeout; returns how many."""
@@ -147,6 +149,10 @@ class Calls:
             except (Conflict, NotFound):
                 continue  # answered or ended meanwhile
         return len(stale)
+
+    def check_application(self, tenant_id: str, user_uri: str, app_id: str) -> None:
+        """The caller's own live application, or the error UCWA gives."""
+        self._applications.get(tenant_id, user_uri, app_id)
 
     def get(self, tenant_id: str, app_id: str, call_id: str) -> Call:
         """A call the application is part of; NotFound otherwise."""
@@ -165,22 +171,22 @@ class Calls:
             after = domain.transition(call, CallState.ENDED, outcome=outcome, ended_us=self._clock())
             return after, self._fail(conn, after)
 
-        return self._change(tenant_id, call_id, app_id, change)
+        return self.change(tenant_id, call_id, app_id, change)
 
     def _fail(self, conn: Connection, call: Call) -> list[Key]:
         outcome = call.outcome or Outcome.HUNG_UP
         keys = [
-            self._publish(
+            self.publish(
                 conn, call, call.caller_app, domain.failed_events(call, call.caller_app, domain.reason(outcome, True))
             )
         ]
         keys += [
-            self._publish(conn, call, a, domain.failed_events(call, a, domain.reason(outcome, False)))
+            self.publish(conn, call, a, domain.failed_events(call, a, domain.reason(outcome, False)))
             for a in call.offered
         ]
         return keys
 
-    def _change(
+    def change(
         self, tenant_id: str, call_id: str, app_id: str, change: Callable[[Connection, Call], tuple[Call, list[Key]]]
     ) -> Call:
         with self._engine.begin() as conn:
@@ -193,5 +199,66 @@ class Calls:
         self._channels.notify(keys)
         return after
 
-    def _publish(self, conn: Connection, call: Call, app_id: str, events: Iterable[Event]) -> Key:
+    def publish(self, conn: Connection, call: Call, app_id: str, events: Iterable[Event]) -> Key:
         return self._channels.publish(conn, call.tenant_id, app_id, list(events))
+
+
+class Renegotiations:
+    """Offers on an established call (new media, hold, resume), their answers, and feedback."""
+
+    def __init__(self, calls: Calls) -> None:
+        self._calls = calls
+
+    def offer(
+        self, tenant_id: str, user_uri: str, app_id: str, call_id: str, sdp: str, operation_id: str | None, resume: bool
+    ) -> tuple[Call, Renegotiation]:
+        """renegotiations / resumeAudio / resumeAudioVideo: 409 AlreadyExists while one is pending."""
+        self._calls.check_application(tenant_id, user_uri, app_id)
+        summary = summarize(sdp)
+        pending = Renegotiation(secrets.token_hex(6), app_id, sdp, operation_id, summary.held, summary.modalities)
+        if resume and summary.held:
+            raise InvalidRequest(
+                "A resume offer must send and receive media.",
+                subcode="ParameterValidationFailure",
+                parameters=[{"name": "sdp", "reason": "Invalid"}],
+            )
+
+        def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+            after = domain.offer(call, app_id, pending, resume)
+            events = domain.renegotiation_events(after, pending, EventType.STARTED)
+            return after, [self._calls.publish(conn, after, side, items) for side, items in events.items()]
+
+        return self._calls.change(tenant_id, call_id, app_id, change), pending
+
+    def settle(
+        self, tenant_id: str, user_uri: str, app_id: str, call_id: str, renegotiation_id: str, answer_sdp: str | None
+    ) -> Call:
+        """answer (with SDP) or dismiss (None) the other side's offer."""
+        self._calls.check_application(tenant_id, user_uri, app_id)
+        if answer_sdp is not None:
+            summarize(answer_sdp)
+
+        def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+            pending = call.renegotiation
+            if pending is None or pending.id != renegotiation_id:
+                raise NotFound("No such renegotiation is pending.", subcode="ResourceNotFound")
+            after = domain.settle(call, app_id, accepted=answer_sdp is not None)
+            status = "Success" if answer_sdp is not None else "Failure"
+            events = domain.renegotiation_events(after, pending, EventType.COMPLETED, status, answer_sdp)
+            return after, [self._calls.publish(conn, after, side, items) for side, items in events.items()]
+
+        return self._calls.change(tenant_id, call_id, app_id, change)
+
+    def publish_feedback(
+        self, tenant_id: str, user_uri: str, app_id: str, call_id: str, values: dict[str, Any]
+    ) -> Call:
+        """publishCallQualityFeedback, during or after the call; kept for the call record."""
+        self._calls.check_application(tenant_id, user_uri, app_id)
+        given = domain.feedback(values)
+
+        def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+            if call.state is CallState.RINGING or app_id not in (call.caller_app, call.answered_by):
+                raise Conflict("Feedback is for a call that was connected.", subcode="OperationNotSupported")
+            return replace(call, feedback={**call.feedback, app_id: given}), []
+
+        return self._calls.change(tenant_id, call_id, app_id, change)

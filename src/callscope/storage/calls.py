@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, insert, select, update
 
-from callscope.domain.calls import Call, CallState, Outcome
+from callscope.domain.calls import Call, CallState, Outcome, Renegotiation
 from callscope.storage.tables import applications, calls
 
 _c = calls.c
@@ -15,6 +16,8 @@ _c = calls.c
 
 def _row(call: Call) -> dict[str, Any]:
     values = asdict(call)
+    values["renegotiation"] = msgspec.json.encode(values["renegotiation"]).decode() if call.renegotiation else None
+    values["feedback"] = msgspec.json.encode(call.feedback).decode()
     values["modalities"] = ",".join(call.modalities)
     values["offered"] = ",".join(call.offered)
     values["state"] = call.state.value
@@ -28,6 +31,11 @@ def _call(row: Any) -> Call:
     values["offered"] = tuple(a for a in values["offered"].split(",") if a)
     values["state"] = CallState(values["state"])
     values["outcome"] = Outcome(values["outcome"]) if values["outcome"] else None
+    pending = msgspec.json.decode(values["renegotiation"]) if values["renegotiation"] else None
+    values["renegotiation"] = (
+        Renegotiation(**{**pending, "modalities": tuple(pending["modalities"])}) if pending else None
+    )
+    values["feedback"] = msgspec.json.decode(values["feedback"] or "{}")
     return Call(**values)
 
 
@@ -46,11 +54,12 @@ def find(conn: Connection, tenant_id: str, call_id: str, *, for_update: bool = F
 
 
 def save(conn: Connection, before: Call, after: Call) -> bool:
-    """Store a changed call unless someone changed its state meanwhile (False then)."""
+    """Store a changed call unless someone else changed it meanwhile (False then)."""
+    values = {**_row(after), "revision": before.revision + 1}
     result = conn.execute(
         update(calls)
-        .where(_c.tenant_id == after.tenant_id, _c.id == after.id, _c.state == before.state.value)
-        .values(**_row(after))
+        .where(_c.tenant_id == after.tenant_id, _c.id == after.id, _c.revision == before.revision)
+        .values(**values)
     )
     return result.rowcount == 1
 

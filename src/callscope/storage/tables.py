@@ -101,5 +101,9 @@ calls = Table(
     Column("outcome", String(32), nullable=True),
     Column("connected_us", BigInteger, nullable=True),
     Column("ended_us", BigInteger, nullable=True),
+    Column("renegotiation", Text, nullable=True),  # JSON of the pending offer
+    Column("held_by", String(64), nullable=True),
+    Column("feedback", Text, nullable=False, server_default="{}"),  # JSON, by application id
+    Column("revision", Integer, nullable=False, server_default="0"),  # optimistic concurrency
     Index("ix_calls_state", "state", "created_us"),
 )

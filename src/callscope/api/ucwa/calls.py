@@ -11,7 +11,7 @@ from callscope.domain import calls as domain
 from callscope.domain.calls import Call, CallState
 from callscope.domain.negotiation import from_data_uri
 from callscope.errors import InvalidRequest, NotFound
-from callscope.services.calls import Calls
+from callscope.services.calls import Calls, Renegotiations
 
 START_INPUTS = {"to": "to", "operationid": "operationId", "sessioncontext": "sessionContext", "subject": "subject"}
 
@@ -133,3 +133,87 @@ def _call_id(ucwa: UcwaRequest) -> str:
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)[:256]
+
+
+class RenegotiationEndpoints:
+    """renegotiations, resumeAudio/resumeAudioVideo, answer, dismiss, publishCallQualityFeedback, sibling modalities."""
+
+    def __init__(self, calls: Calls, renegotiations: Renegotiations) -> None:
+        self._calls = calls
+        self._renegotiations = renegotiations
+
+    async def offer(self, ucwa: UcwaRequest) -> Response:
+        """POST renegotiations (or a resume) with an SDP offer → 201 with the renegotiation."""
+        values, sdp = await _input_with_sdp(ucwa)
+        resume = ucwa.request.url.path.rsplit("/", 1)[1].startswith("resume")
+        call, pending = await run_in_threadpool(
+            self._renegotiations.offer,
+            ucwa.principal.tenant_id,
+            ucwa.user_uri,
+            _app(ucwa),
+            _call_id(ucwa),
+            sdp,
+            _text(values.get("operationid")),
+            resume,
+        )
+        snapshot = domain.renegotiation(call, pending, _app(ucwa), None)
+        resource = views.renegotiation(_app(ucwa), f"{call.id}/{pending.id}", snapshot)
+        return ucwa.respond(resource, 201, {"Location": resource.href})
+
+    async def get(self, ucwa: UcwaRequest) -> Response:
+        """GET a pending renegotiation."""
+        call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
+        pending = call.renegotiation
+        if pending is None or pending.id != ucwa.request.path_params["renegotiation"]:
+            raise NotFound("No such renegotiation is pending.", subcode="ResourceNotFound")
+        snapshot = domain.renegotiation(call, pending, _app(ucwa), None)
+        return ucwa.respond(views.renegotiation(_app(ucwa), f"{call.id}/{pending.id}", snapshot))
+
+    async def answer(self, ucwa: UcwaRequest) -> Response:
+        """POST answer with the SDP answer → 204."""
+        _values, sdp = await _input_with_sdp(ucwa)
+        await self._settle(ucwa, sdp)
+        return Response(status_code=204)
+
+    async def dismiss(self, ucwa: UcwaRequest) -> Response:
+        """POST dismiss → 204; nothing about the media changes."""
+        await ucwa.input()
+        await self._settle(ucwa, None)
+        return Response(status_code=204)
+
+    async def feedback(self, ucwa: UcwaRequest) -> Response:
+        """POST publishCallQualityFeedback → 204."""
+        values = await ucwa.input()
+        named = {
+            "rating": values.get("rating"),
+            "text": values.get("text"),
+            "tokens": values.get("tokens"),
+            "mediaEndpoint": values.get("mediaendpoint"),
+            "mediaQualityOfExperience": values.get("mediaqualityofexperience"),
+        }
+        await run_in_threadpool(
+            self._renegotiations.publish_feedback,
+            ucwa.principal.tenant_id,
+            ucwa.user_uri,
+            _app(ucwa),
+            _call_id(ucwa),
+            named,
+        )
+        return Response(status_code=204)
+
+    async def modality(self, ucwa: UcwaRequest) -> Response:
+        """GET applicationSharing or dataCollaboration of the conversation."""
+        call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
+        rel = ucwa.request.url.path.rsplit("/", 1)[1]
+        return ucwa.respond(views.keyed(rel, _app(ucwa), call.id, {"modalities": list(call.modalities)}))
+
+    async def _settle(self, ucwa: UcwaRequest, sdp: str | None) -> None:
+        await run_in_threadpool(
+            self._renegotiations.settle,
+            ucwa.principal.tenant_id,
+            ucwa.user_uri,
+            _app(ucwa),
+            _call_id(ucwa),
+            ucwa.request.path_params["renegotiation"],
+            sdp,
+        )

@@ -1,7 +1,9 @@
 """Format-neutral UCWA resources: a rel, properties, links and embedded resources.
 
 A link whose rel may occur more than once is always rendered as a list, even with one member
-(UCWA's rule: list-ness is fixed per rel, not per response).
+(list-ness is fixed per rel, not per response). `conversation` is a single link on the resources
+callscope serves (as in the audioVideoSession sample); only the `conversations` collection, not
+served yet, lists it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-LIST_RELS = frozenset({"conversation", "participant", "acceptedByParticipant", "contact", "audioVideoInvitation"})
+LIST_RELS = frozenset({"participant", "acceptedByParticipant", "contact"})
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ def application_href(application_id: str) -> str:
 def href_of(application_id: str, rel: str, key: str) -> str:
     """The href of a resource an application sees, by rel and key."""
     base = application_href(application_id)
-    conversation = f"{base}/communication/conversations/{key}"
+    call_id, _, sub_key = key.partition("/")
+    conversation = f"{base}/communication/conversations/{call_id}"
+    session = f"{conversation}/audioVideo/audioVideoSession"
     return {
         "application": base,
         "me": f"{base}/me",
@@ -36,7 +38,10 @@ def href_of(application_id: str, rel: str, key: str) -> str:
         "audioVideoInvitation": f"{base}/communication/audioVideoInvitations/{key}",
         "conversation": conversation,
         "audioVideo": f"{conversation}/audioVideo",
-        "audioVideoSession": f"{conversation}/audioVideo/audioVideoSession",
+        "audioVideoSession": session,
+        "audioVideoRenegotiation": f"{session}/renegotiations/{sub_key}",
+        "applicationSharing": f"{conversation}/applicationSharing",
+        "dataCollaboration": f"{conversation}/dataCollaboration",
     }.get(rel, f"{base}/{rel}/{key}")
 
 
@@ -112,11 +117,45 @@ def audio_video(application_id: str, call_id: str, snapshot: dict[str, Any]) -> 
 
 
 def session(application_id: str, call_id: str, snapshot: dict[str, Any]) -> Resource:
-    """The audioVideoSession (the seed resource)."""
+    """The audioVideoSession (the seed resource): resume links only while this side holds the call."""
     properties = {k: snapshot[k] for k in ("remoteEndpoint", "sessionContext", "state") if snapshot.get(k) is not None}
-    resource = Resource("audioVideoSession", href_of(application_id, "audioVideoSession", call_id), properties)
-    resource.link("audioVideo", href_of(application_id, "audioVideo", call_id))
+    href = href_of(application_id, "audioVideoSession", call_id)
+    resource = Resource("audioVideoSession", href, properties)
+    for rel in ("applicationSharing", "audioVideo", "conversation", "dataCollaboration"):
+        resource.link(rel, href_of(application_id, rel, call_id))
+    resource.link("publishCallQualityFeedback", f"{href}/publishCallQualityFeedback")
+    resource.link("renegotiations", f"{href}/renegotiations")
+    if snapshot.get("heldHere"):
+        resource.link("resumeAudio", f"{href}/resumeAudio")
+        resource.link("resumeAudioVideo", f"{href}/resumeAudioVideo")
+    return resource
+
+
+def renegotiation(application_id: str, key: str, snapshot: dict[str, Any]) -> Resource:
+    """An audioVideoRenegotiation; `answer` and `dismiss` only for the side that must answer, while pending."""
+    call_id = key.partition("/")[0]
+    href = href_of(application_id, "audioVideoRenegotiation", key)
+    properties = {k: snapshot[k] for k in ("direction", "operationId") if snapshot.get(k) is not None}
+    resource = Resource("audioVideoRenegotiation", href, properties)
+    resource.link("mediaOffer", to_data_uri(snapshot["mediaOffer"]))
+    if snapshot.get("mediaAnswer"):
+        resource.link("mediaAnswer", to_data_uri(snapshot["mediaAnswer"]))
+    for action in snapshot["actions"]:
+        resource.link(action, f"{href}/{action}")
+    resource.link("audioVideoSession", href_of(application_id, "audioVideoSession", call_id))
     return resource.link("conversation", href_of(application_id, "conversation", call_id))
+
+
+def modality(rel: str) -> Callable[[str, str, dict[str, Any]], Resource]:
+    """A sibling modality (applicationSharing, dataCollaboration): connected when negotiated."""
+
+    def view(application_id: str, call_id: str, snapshot: dict[str, Any]) -> Resource:
+        negotiated = {"applicationSharing": "ApplicationSharing", "dataCollaboration": "DataCollaboration"}[rel]
+        state = "Connected" if negotiated in snapshot.get("modalities", []) else "Disconnected"
+        resource = Resource(rel, href_of(application_id, rel, call_id), {"state": state})
+        return resource.link("conversation", href_of(application_id, "conversation", call_id))
+
+    return view
 
 
 def participant(application_id: str, call_id: str, uri: str) -> Resource:
@@ -132,6 +171,9 @@ CALL_VIEWS: dict[str, Callable[[str, str, dict[str, Any]], Resource]] = {
     "conversation": conversation,
     "audioVideo": audio_video,
     "audioVideoSession": session,
+    "audioVideoRenegotiation": renegotiation,
+    "applicationSharing": modality("applicationSharing"),
+    "dataCollaboration": modality("dataCollaboration"),
 }
 
 
