@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per target")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=1, help="callscope server processes")
+    parser.add_argument("--workers", type=int, default=1, help="callscope server processes (>1 needs PostgreSQL)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="callscope-bench-"))
     try:

@@ -112,7 +112,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     routes += ucwa_routes(
         ucwa,
         Discovery(ucwa, services.users, key),
-        ApplicationEndpoints(services.applications, services.users, services.presence),
+        ApplicationEndpoints(services.applications, services.users, services.presence, services.calls),
         EventEndpoint(services.channels, settings.event_channel_floor_seconds),
         CallEndpoints(services.calls),
         RenegotiationEndpoints(services.calls, Renegotiations(services.calls)),
@@ -133,16 +133,20 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
 
 def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """Background work while the server runs: ending calls nobody answered."""
+    """Background work while the server runs: ending calls nobody answered, relaying event signals."""
     interval = max(0.05, min(1.0, settings.ring_timeout_seconds / 4))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(_expire_unanswered(services, interval))
+        tasks = [
+            asyncio.create_task(_expire_unanswered(services, interval)),
+            asyncio.create_task(services.channels.relay_signals()),
+        ]
         try:
             yield
         finally:
-            task.cancel()
+            for task in tasks:
+                task.cancel()
 
     return lifespan
 

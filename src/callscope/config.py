@@ -50,6 +50,17 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def live_call_timing_from_env(environ: dict[str, str] | None = None) -> dict[str, float]:
+    """Event-channel floor and ring timeout from CALLSCOPE_* variables, where set."""
+    env = os.environ if environ is None else environ
+    timing: dict[str, float] = {}
+    if env.get("CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS"):
+        timing["event_channel_floor_seconds"] = int(env["CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS"])
+    if env.get("CALLSCOPE_RING_TIMEOUT_SECONDS"):
+        timing["ring_timeout_seconds"] = float(env["CALLSCOPE_RING_TIMEOUT_SECONDS"])
+    return timing
+
+
 def external_issuers_from_env(environ: dict[str, str] | None = None) -> tuple[ExternalIssuer, ...]:
     """One external issuer from CALLSCOPE_OIDC_* variables, if they are set."""
     env = os.environ if environ is None else environ

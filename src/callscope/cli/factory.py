@@ -8,7 +8,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from callscope.app import create_app
-from callscope.config import Settings, external_issuers_from_env
+from callscope.config import Settings, external_issuers_from_env, live_call_timing_from_env
 
 
 def app_from_env() -> Starlette:
@@ -18,5 +18,6 @@ def app_from_env() -> Starlette:
         database_url=os.environ.get("CALLSCOPE_DATABASE_URL") or None,
         public_base_url=os.environ.get("CALLSCOPE_PUBLIC_BASE_URL") or None,
         external_issuers=external_issuers_from_env(),
+        **live_call_timing_from_env(),  # type: ignore[arg-type]
     )
     return create_app(settings)

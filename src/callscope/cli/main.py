@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from callscope.config import DEFAULT_DATA_DIR, Settings, external_issuers_from_env
+from callscope.config import DEFAULT_DATA_DIR, Settings, external_issuers_from_env, live_call_timing_from_env
 from callscope.errors import CallscopeError
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ def _settings(data_dir: Path, database_url: str | None, public_base_url: str | N
         database_url=database_url,
         public_base_url=public_base_url,
         external_issuers=external_issuers_from_env(),
+        **live_call_timing_from_env(),  # type: ignore[arg-type]
     )
 
 
@@ -62,6 +63,12 @@ def serve(
     from callscope.app import create_app, create_services
 
     settings = _settings(data_dir, database_url, public_base_url)
+    if workers > 1 and not settings.effective_database_url.startswith("postgresql"):
+        err.print(
+            "[red]More than one server process needs PostgreSQL (--database-url postgresql://...): "
+            "with SQLite, live calls wait for events inside one process.[/red]"
+        )
+        raise typer.Exit(2)
     if workers > 1:
         _serve_workers(settings, host, port, workers)
         return

@@ -139,6 +139,18 @@ class Calls:
 
         return self.change(tenant_id, call_id, app_id, change)
 
+    def end_for_application(self, tenant_id: str, user_uri: str, app_id: str) -> None:
+        """An application is going away: its calls end (hung up, cancelled, or declined if it rang alone)."""
+        with self._engine.connect() as conn:
+            active = store.list_active_for(conn, tenant_id, app_id)
+        for call in active:
+            if call.state is CallState.RINGING and app_id in call.offered and len(call.offered) > 1:
+                continue  # the callee's other devices keep ringing
+            try:
+                self.hang_up(tenant_id, user_uri, app_id, call.id)
+            except (Conflict, NotFound):
+                continue  # it ended meanwhile
+
     def expire_unanswered(self) -> int:
         """End calls that rang longer than the timeout; returns how many."""
         with self._engine.connect() as conn:

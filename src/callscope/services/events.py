@@ -1,8 +1,9 @@
 """The event channel: storing events per application and serving them to parked P-GETs.
 
-Waiting happens in this process (`Waiters`); a P-GET parked in one process is woken by events
-published in the same process. Several processes serving the same users will need PostgreSQL
-LISTEN/NOTIFY behind `Waiters.notify` (the live-calls issue's scale-out step).
+Waiting happens in this process (`Waiters`). Events stored by this process wake its P-GETs
+directly; with PostgreSQL, every process also listens for the signals other processes send with
+their events (LISTEN/NOTIFY, see `storage/signals.py`), so an event produced in one process
+reaches a P-GET parked in another.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -21,8 +23,10 @@ from callscope.services.applications import Applications, Clock, system_clock
 from callscope.services.offload import Offload
 from callscope.storage import applications as applications_store
 from callscope.storage import events as store
+from callscope.storage import signals
 
 Key = tuple[str, str]  # tenant, application
+log = logging.getLogger("callscope.events")
 
 
 @dataclass(frozen=True)
@@ -109,11 +113,23 @@ class EventChannels:
         """Store events inside the caller's transaction; notify the returned key after it commits."""
         now = self._clock()
         store.append(conn, tenant_id, application_id, [_stamped(e, now) for e in events])
+        signals.signal(conn, tenant_id, application_id)
         return (tenant_id, application_id)
 
     def notify(self, keys: Iterable[Key]) -> None:
-        """Wake parked P-GETs once the events are committed."""
+        """Wake this process's parked P-GETs once the events are committed."""
         self._waiters.notify(keys)
+
+    async def relay_signals(self) -> None:
+        """Wake P-GETs parked here for events other processes store (PostgreSQL only); runs until cancelled."""
+        if not signals.listens(self._engine):
+            return
+        while True:
+            try:
+                await signals.listen(self._engine, lambda tenant, app: self._waiters.notify([(tenant, app)]))
+            except Exception as exc:  # noqa: BLE001 - lost connection: P-GETs still time out; listen again
+                log.warning("event signal listener failed (%s); retrying", exc)
+                await asyncio.sleep(1)
 
     async def poll(
         self, tenant_id: str, user_uri: str, application_id: str, ack: int, timing: Timing, priority: int

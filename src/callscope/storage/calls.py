@@ -64,6 +64,20 @@ def save(conn: Connection, before: Call, after: Call) -> bool:
     return result.rowcount == 1
 
 
+def list_active_for(conn: Connection, tenant_id: str, application_id: str) -> list[Call]:
+    """Calls not yet ended that an application takes part in."""
+    rows = conn.execute(
+        select(calls).where(
+            _c.tenant_id == tenant_id,
+            _c.state != CallState.ENDED.value,
+            (_c.caller_app == application_id)
+            | (_c.answered_by == application_id)
+            | _c.offered.contains(application_id),
+        )
+    )
+    return [c for c in (_call(row) for row in rows) if c.sees(application_id)]
+
+
 def list_ringing_before(conn: Connection, created_before_us: int) -> list[Call]:
     """Calls still ringing that started before a moment (for the no-answer timeout)."""
     rows = conn.execute(select(calls).where(_c.state == CallState.RINGING.value, _c.created_us < created_before_us))

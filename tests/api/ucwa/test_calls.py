@@ -170,3 +170,15 @@ def test_scopes_and_other_tenants(base_url: str, people: None, make_token: Token
         alice.start_audio_video, content=sdp_offer(), params={"to": "sip:eve@elsewhere.example"}, headers=SDP
     )
     assert (to_other_tenant.status_code, to_other_tenant.json()["subcode"]) == (404, "DestinationNotFound")
+
+
+def test_deleting_an_application_hangs_up_its_call(base_url: str, people: None) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    bob = Party(base_url, "bob@example.com", "pw-b", "desk")
+    call(alice)
+    incoming = bob.wait_for("audioVideoInvitation", "started")
+    assert bob.client.post(link(incoming, "acceptWithAnswer"), content=sdp_offer(), headers=SDP).status_code == 204
+    alice.wait_for("audioVideoSession", "added")
+    assert alice.client.delete(alice.application["_links"]["self"]["href"]).status_code == 204
+    assert bob.wait_for("audioVideoSession", "deleted")
+    assert bob.wait_for("conversation", "deleted")

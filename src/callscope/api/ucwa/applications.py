@@ -10,6 +10,7 @@ from callscope.api.ucwa.pipeline import UcwaRequest
 from callscope.domain.applications import Application
 from callscope.errors import NotFound
 from callscope.services.applications import Applications
+from callscope.services.calls import Calls
 from callscope.services.presence import Presence
 from callscope.services.users import Users
 
@@ -19,10 +20,11 @@ INPUT_NAMES = {"useragent": "userAgent", "endpointid": "endpointId", "culture": 
 class ApplicationEndpoints:
     """Create, read and end applications; read their embedded resources; become available."""
 
-    def __init__(self, applications: Applications, users: Users, presence: Presence) -> None:
+    def __init__(self, applications: Applications, users: Users, presence: Presence, calls: Calls) -> None:
         self._applications = applications
         self._users = users
         self._presence = presence
+        self._calls = calls
 
     async def create(self, ucwa: UcwaRequest) -> Response:
         """POST applications → 201 with the application (200 with the device's running one)."""
@@ -40,8 +42,10 @@ class ApplicationEndpoints:
         return ucwa.respond(views.application(application, self._name(application)))
 
     async def delete(self, ucwa: UcwaRequest) -> Response:
-        """DELETE one application → 204."""
+        """DELETE one application → 204; its calls end first, seen by the other side."""
         app_id = ucwa.request.path_params["app"]
+        await self._own(ucwa)
+        await run_in_threadpool(self._calls.end_for_application, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
         await run_in_threadpool(self._applications.delete, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
         return Response(status_code=204)
 
