@@ -75,7 +75,14 @@ def serve(
     services = create_services(settings)
     if demo:
         _prepare_demo(settings, services, f"http://{host}:{port}")
-    uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(settings, services),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,  # parked P-GETs would otherwise hold a shutdown for minutes
+    )
 
 
 def _prepare_demo(settings: Settings, services: Services, base_url: str) -> None:

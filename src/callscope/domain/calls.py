@@ -276,17 +276,15 @@ def started_events(call: Call, application_id: str) -> list[Event]:
     ]
 
 
+def _invitation_completed(call: Call, application_id: str, status: str, why: dict[str, str] | None) -> Event:
+    snapshot = invitation(call, application_id)
+    return _event("communication", EventType.COMPLETED, "audioVideoInvitation", call, snapshot, status, why)
+
+
 def established_events(call: Call, application_id: str) -> list[Event]:
     """What the caller and the answering application see when the call is accepted."""
     return [
-        _event(
-            "communication",
-            EventType.COMPLETED,
-            "audioVideoInvitation",
-            call,
-            invitation(call, application_id),
-            "Success",
-        ),
+        _invitation_completed(call, application_id, "Success", None),
         _event("communication", EventType.ADDED, "audioVideoSession", call, session(call, application_id)),
         _event("conversation", EventType.UPDATED, "audioVideo", call, audio_video(call)),
         _event("communication", EventType.UPDATED, "conversation", call, conversation(call, application_id)),
@@ -296,15 +294,7 @@ def established_events(call: Call, application_id: str) -> list[Event]:
 def failed_events(call: Call, application_id: str, why: dict[str, str]) -> list[Event]:
     """What an application sees when the call it was part of never got established."""
     return [
-        _event(
-            "communication",
-            EventType.COMPLETED,
-            "audioVideoInvitation",
-            call,
-            invitation(call, application_id),
-            "Failure",
-            why,
-        ),
+        _invitation_completed(call, application_id, "Failure", why),
         _event("conversation", EventType.UPDATED, "audioVideo", call, audio_video(call)),
         _event("communication", EventType.DELETED, "conversation", call, None),
     ]

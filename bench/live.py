@@ -1,0 +1,232 @@
+"""Benchmark: live call setups per second, and memory with many idle established calls.
+
+    .venv/bin/python bench/live.py [--levels 1,4,16,64] [--calls-per-level 300] [--idle 2000]
+
+1. Setups: at each concurrency level, that many caller/callee pairs make calls back to back over
+   real HTTP, exactly as UCWA clients do: startAudioVideo → the callee's P-GET delivers the
+   invitation → acceptWithAnswer → the caller's P-GET delivers the session → stopAudioVideo → both
+   see the conversation deleted. Reported: completed setups per second per level.
+2. Idle: `--idle N` calls are established and then both applications of each call park a P-GET
+   (timeout 180 s). Reported: the server's resident memory before and with them parked.
+
+The server is a separate `callscope serve` process on SQLite, on 127.0.0.1, stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from callscope.app import create_services
+from callscope.auth.tokens import issue_token, load_or_create_key
+from callscope.config import Settings
+
+TENANT = "bench"
+SDP = (
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+    "c=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n"
+)
+FAST = {"timeout": "30", "medium": "0", "low": "0"}
+
+
+class Party:
+    """One application: signs in with a token, makes itself available, reads its events."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+        self.http = http
+        self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self.app: dict[str, Any] = {}
+        self.next = ""
+        self.backlog: list[dict[str, Any]] = []
+
+    async def open(self, device: str) -> None:
+        body = {"UserAgent": "bench", "EndpointId": device, "Culture": "en-US"}
+        self.app = (await self.http.post("/ucwa/oauth/v1/applications", json=body, headers=self.headers)).json()
+        self.next = self.app["_links"]["events"]["href"]
+        me = self.app["_embedded"]["me"]["_links"]["makeMeAvailable"]["href"]
+        await self.http.post(me, json={"SupportedModalities": ["Audio"]}, headers=self.headers)
+
+    async def wait_for(self, rel: str, type_: str) -> dict[str, Any]:
+        while True:
+            for index, event in enumerate(self.backlog):
+                if event["link"]["rel"] == rel and event["type"] == type_:
+                    return self.backlog.pop(index)
+            url = httpx.URL(self.next).copy_merge_params(FAST)
+            batch = (await self.http.get(url, headers=self.headers)).json()
+            self.next = batch["_links"]["next"]["href"]
+            self.backlog += [e for group in batch["sender"] for e in group["events"]]
+
+
+async def one_call(caller: Party, callee: Party, callee_uri: str) -> dict[str, Any]:
+    start = caller.app["_embedded"]["communication"]["_links"]["startAudioVideo"]["href"]
+    sdp_headers = {**caller.headers, "Content-Type": "application/sdp"}
+    response = await caller.http.post(start, content=SDP, params={"to": callee_uri}, headers=sdp_headers)
+    assert response.status_code == 201, response.text
+    invitation = (await callee.wait_for("audioVideoInvitation", "started"))["_embedded"]["audioVideoInvitation"]
+    accept = invitation["_links"]["acceptWithAnswer"]["href"]
+    answered = await callee.http.post(
+        accept, content=SDP, headers={**callee.headers, "Content-Type": "application/sdp"}
+    )
+    assert answered.status_code == 204, answered.text
+    session = (await caller.wait_for("audioVideoSession", "added"))["_embedded"]["audioVideoSession"]
+    await callee.wait_for("audioVideoSession", "added")
+    return dict(session)
+
+
+async def hang_up(caller: Party, callee: Party, session: dict[str, Any]) -> None:
+    stop = session["_links"]["audioVideo"]["href"] + "/stopAudioVideo"
+    assert (await caller.http.post(stop, headers=caller.headers)).status_code == 204
+    await caller.wait_for("conversation", "deleted")
+    await callee.wait_for("conversation", "deleted")
+
+
+async def pair(http: httpx.AsyncClient, key: Any, index: int) -> tuple[Party, Party, str]:
+    def token(user: str) -> str:
+        return issue_token(
+            key,
+            tenant_id=TENANT,
+            scopes=["Conversations.Initiate", "Conversations.Receive"],
+            subject=user,
+            expires_in=3600,
+            now=time.time(),
+        )
+
+    caller, callee = (
+        Party(http, token(f"caller{index}@bench.example")),
+        Party(http, token(f"callee{index}@bench.example")),
+    )
+    await caller.open(f"caller-{index}")
+    await callee.open(f"callee-{index}")
+    return caller, callee, f"sip:callee{index}@bench.example"
+
+
+async def setups(base: str, key: Any, level: int, calls: int, first_user: int) -> float:
+    limits = httpx.Limits(max_connections=4 * level + 10, max_keepalive_connections=4 * level + 10)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        pairs = [await pair(http, key, first_user + i) for i in range(level)]
+        remaining = [calls]
+
+        async def worker(caller: Party, callee: Party, uri: str) -> int:
+            done = 0
+            while remaining[0] > 0:
+                remaining[0] -= 1
+                await hang_up(caller, callee, await one_call(caller, callee, uri))
+                done += 1
+            return done
+
+        started = time.perf_counter()
+        completed = sum(await asyncio.gather(*(worker(*p) for p in pairs)))
+        return completed / (time.perf_counter() - started)
+
+
+async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]:
+    before = rss_mib(pid)
+    limits = httpx.Limits(max_connections=2 * count + 10, max_keepalive_connections=2 * count + 10)
+    async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits) as http:
+        pairs = []
+        for start in range(0, count, 100):
+            pairs += await asyncio.gather(*(pair(http, key, i) for i in range(start, min(count, start + 100))))
+        for start in range(0, count, 100):
+            await asyncio.gather(*(one_call(c, e, u) for c, e, u in pairs[start : start + 100]))
+        parked = [asyncio.create_task(park(p)) for c, e, _ in pairs for p in (c, e)]
+        await asyncio.sleep(5)
+        during = rss_mib(pid)
+        for task in parked:
+            task.cancel()
+        await asyncio.gather(*parked, return_exceptions=True)
+    return before, during
+
+
+async def park(party: Party) -> None:
+    url = httpx.URL(party.next).copy_merge_params({"timeout": "180"})
+    await party.http.get(url, headers=party.headers)
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(data_dir: Path, users: int) -> Any:
+    services = create_services(Settings(data_dir=data_dir))
+    for index in range(users):
+        for role in ("caller", "callee"):
+            services.users.add(TENANT, f"{role}{index}@bench.example", f"{role} {index}", None)
+    services.engine.dispose()
+    return load_or_create_key(data_dir)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--levels", default="1,4,16,64")
+    parser.add_argument("--calls-per-level", type=int, default=300)
+    parser.add_argument("--idle", type=int, default=2000)
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    work = Path(tempfile.mkdtemp(prefix="callscope-live-"))
+    try:
+        print(f"preparing {args.idle + sum(levels):,} user pairs ...", flush=True)
+        key = prepare(work / "data", args.idle + sum(levels))
+        port = free_port()
+        env = {**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(work / "data")], env=env
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(base)
+            first_user = args.idle
+            for level in levels:
+                rate = asyncio.run(setups(base, key, level, args.calls_per_level, first_user))
+                first_user += level
+                print(f"call setups at concurrency {level:>3}: {rate:,.1f} per second", flush=True)
+            if args.idle:
+                before, during = asyncio.run(idle(base, key, args.idle, server.pid))
+                print(
+                    f"server RSS: {before:,.0f} MiB before; {during:,.0f} MiB with {args.idle:,} established idle "
+                    f"calls and {2 * args.idle:,} parked P-GETs ({(during - before) * 1024 / args.idle:,.1f} KiB "
+                    f"per call)"
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+if __name__ == "__main__":
+    main()
