@@ -123,7 +123,7 @@ def invitation(call: Call, application_id: str) -> dict[str, Any]:
 def _invitation_actions(call: Call, outgoing: bool) -> list[str]:
     if call.state is not CallState.RINGING:
         return []
-    return ["cancel"] if outgoing else ["acceptWithAnswer", "decline", "sendProvisionalAnswer"]
+    return ["cancel"] if outgoing else ["acceptWithAnswer", "decline"]  # sendProvisionalAnswer: not yet served
 
 
 def conversation(call: Call, application_id: str) -> dict[str, Any]:
