@@ -108,6 +108,8 @@ def _call_routes(pipeline: UcwaPipeline, calls: CallEndpoints, renegotiations: R
         (f"{invitations}/{{call}}", {"GET": calls.invitation}, frozenset()),
         (f"{invitations}/{{call}}/acceptWithAnswer", {"POST": calls.accept}, RECEIVE),
         (f"{invitations}/{{call}}/decline", {"POST": calls.decline}, RECEIVE),
+        (f"{invitations}/{{call}}/sendProvisionalAnswer", {"POST": calls.provisional_answer}, RECEIVE),
+        (f"{invitations}/{{call}}/audioVideoNegotiation", {"GET": calls.negotiation}, frozenset()),
         (f"{invitations}/{{call}}/cancel", {"POST": calls.cancel}, INITIATE),
         (conversation, {"GET": calls.conversation, "DELETE": calls.hang_up}, frozenset()),
         (f"{conversation}/participants/{{uri}}", {"GET": calls.participant}, frozenset()),

@@ -85,6 +85,7 @@ class Call:
     held_by: str | None = None  # the application that put the call on hold
     feedback: dict[str, dict[str, Any]] = field(default_factory=dict)  # by application id
     revision: int = 0  # bumped by every stored change
+    provisional_sdp: str | None = None  # early-media answer from a ringing device
 
     def sees(self, application_id: str) -> bool:
         """Whether an application is part of this call."""
@@ -123,7 +124,7 @@ def invitation(call: Call, application_id: str) -> dict[str, Any]:
 def _invitation_actions(call: Call, outgoing: bool) -> list[str]:
     if call.state is not CallState.RINGING:
         return []
-    return ["cancel"] if outgoing else ["acceptWithAnswer", "decline"]  # sendProvisionalAnswer: not yet served
+    return ["cancel"] if outgoing else ["acceptWithAnswer", "decline", "sendProvisionalAnswer"]
 
 
 def conversation(call: Call, application_id: str) -> dict[str, Any]:
@@ -333,3 +334,30 @@ def feedback(values: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidRequest("Invalid call quality feedback.", subcode="ParameterValidationFailure", parameters=faults)
     kept = {k: values[k] for k in ("mediaEndpoint", "mediaQualityOfExperience") if values.get(k) is not None}
     return {"rating": by_lower[rating.lower()], "text": text, "tokens": dict(tokens), **kept}
+
+
+def provisional_answer(call: Call, application_id: str, sdp: str) -> Call:
+    """sendProvisionalAnswer: early media from a ringing device of the callee."""
+    if call.state is not CallState.RINGING:
+        raise Conflict(
+            f"The call is {call.state}; early media needs a ringing call.", subcode="AnotherOperationPending"
+        )
+    if application_id not in call.offered:
+        raise Conflict("Only a ringing device of the callee answers provisionally.", subcode="OperationNotSupported")
+    return replace(call, provisional_sdp=sdp)
+
+
+def negotiation_events(call: Call) -> list[Event]:
+    """What the caller sees of an early-media answer: its audioVideoNegotiation updated."""
+    snapshot = {"mediaProvisionalAnswer": call.provisional_sdp, "sessionContext": call.caller_context}
+    return [
+        Event(
+            "audioVideoInvitation",
+            call.id,
+            EventType.UPDATED,
+            "audioVideoNegotiation",
+            call.id,
+            Priority.HIGH,
+            snapshot,
+        )
+    ]

@@ -112,6 +112,17 @@ class Calls:
 
         return self.change(tenant_id, call_id, app_id, change)
 
+    def provisional_answer(self, tenant_id: str, user_uri: str, app_id: str, call_id: str, sdp: str) -> Call:
+        """sendProvisionalAnswer: the caller gets the early-media answer; the call keeps ringing."""
+        self._applications.get(tenant_id, user_uri, app_id)
+        summarize(sdp)
+
+        def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+            after = domain.provisional_answer(call, app_id, sdp)
+            return after, [self.publish(conn, after, call.caller_app, domain.negotiation_events(after))]
+
+        return self.change(tenant_id, call_id, app_id, change)
+
     def decline(self, tenant_id: str, user_uri: str, app_id: str, call_id: str) -> Call:
         """decline from a callee device: the call ends for everyone."""
         self._applications.get(tenant_id, user_uri, app_id)

@@ -105,5 +105,6 @@ calls = Table(
     Column("held_by", String(64), nullable=True),
     Column("feedback", Text, nullable=False, server_default="{}"),  # JSON, by application id
     Column("revision", Integer, nullable=False, server_default="0"),  # optimistic concurrency
+    Column("provisional_sdp", Text, nullable=True),
     Index("ix_calls_state", "state", "created_us"),
 )

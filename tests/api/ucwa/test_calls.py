@@ -182,3 +182,19 @@ def test_deleting_an_application_hangs_up_its_call(base_url: str, people: None) 
     assert alice.client.delete(alice.application["_links"]["self"]["href"]).status_code == 204
     assert bob.wait_for("audioVideoSession", "deleted")
     assert bob.wait_for("conversation", "deleted")
+
+
+def test_early_media_reaches_the_caller_while_it_still_rings(base_url: str, people: None) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    bob = Party(base_url, "bob@example.com", "pw-b", "desk")
+    invitation_href = call(alice)
+    incoming = bob.wait_for("audioVideoInvitation", "started")
+    early = bob.client.post(link(incoming, "sendProvisionalAnswer"), content=sdp_offer(), headers=SDP)
+    assert early.status_code == 204, early.text
+    negotiation = alice.wait_for("audioVideoNegotiation", "updated")["_embedded"]["audioVideoNegotiation"]
+    assert negotiation["_links"]["mediaProvisionalAnswer"]["href"].startswith("data:application/sdp,")
+    assert alice.client.get(negotiation["_links"]["self"]["href"]).json() == negotiation
+    assert alice.client.get(invitation_href).json()["state"] == "Connecting"
+    assert bob.client.post(link(incoming, "acceptWithAnswer"), content=sdp_offer(), headers=SDP).status_code == 204
+    late = bob.client.post(link(incoming, "sendProvisionalAnswer"), content=sdp_offer(), headers=SDP)
+    assert late.status_code == 409

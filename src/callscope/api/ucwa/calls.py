@@ -52,6 +52,22 @@ class CallEndpoints:
         )
         return Response(status_code=204)
 
+    async def provisional_answer(self, ucwa: UcwaRequest) -> Response:
+        """POST sendProvisionalAnswer (SDP) → 204; the call keeps ringing."""
+        _values, sdp = await _input_with_sdp(ucwa)
+        await run_in_threadpool(
+            self._calls.provisional_answer, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa), sdp
+        )
+        return Response(status_code=204)
+
+    async def negotiation(self, ucwa: UcwaRequest) -> Response:
+        """GET the audioVideoNegotiation of the caller's invitation."""
+        call = await self._call(ucwa)
+        if _app(ucwa) != call.caller_app:
+            raise NotFound("Only the caller's invitation has a negotiation.", subcode="ResourceNotFound")
+        snapshot = {"mediaProvisionalAnswer": call.provisional_sdp, "sessionContext": call.caller_context}
+        return ucwa.respond(views.negotiation(_app(ucwa), call.id, snapshot))
+
     async def decline(self, ucwa: UcwaRequest) -> Response:
         """POST decline → 204."""
         await ucwa.input()

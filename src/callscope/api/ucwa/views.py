@@ -40,6 +40,7 @@ def href_of(application_id: str, rel: str, key: str) -> str:
         "audioVideo": f"{conversation}/audioVideo",
         "audioVideoSession": session,
         "audioVideoRenegotiation": f"{session}/renegotiations/{sub_key}",
+        "audioVideoNegotiation": f"{base}/communication/audioVideoInvitations/{call_id}/audioVideoNegotiation",
         "applicationSharing": f"{conversation}/applicationSharing",
         "dataCollaboration": f"{conversation}/dataCollaboration",
     }.get(rel, f"{base}/{rel}/{key}")
@@ -166,12 +167,22 @@ def participant(application_id: str, call_id: str, uri: str) -> Resource:
     return resource.link("conversation", href_of(application_id, "conversation", call_id))
 
 
+def negotiation(application_id: str, call_id: str, snapshot: dict[str, Any]) -> Resource:
+    """The audioVideoNegotiation of an outgoing invitation: the early-media answer so far."""
+    properties = {"sessionContext": snapshot.get("sessionContext")} if snapshot.get("sessionContext") else {}
+    resource = Resource("audioVideoNegotiation", href_of(application_id, "audioVideoNegotiation", call_id), properties)
+    if snapshot.get("mediaProvisionalAnswer"):
+        resource.link("mediaProvisionalAnswer", to_data_uri(snapshot["mediaProvisionalAnswer"]))
+    return resource.link("audioVideoInvitation", href_of(application_id, "audioVideoInvitation", call_id))
+
+
 CALL_VIEWS: dict[str, Callable[[str, str, dict[str, Any]], Resource]] = {
     "audioVideoInvitation": invitation,
     "conversation": conversation,
     "audioVideo": audio_video,
     "audioVideoSession": session,
     "audioVideoRenegotiation": renegotiation,
+    "audioVideoNegotiation": negotiation,
     "applicationSharing": modality("applicationSharing"),
     "dataCollaboration": modality("dataCollaboration"),
 }
