@@ -26,7 +26,7 @@ from callscope.api.ucwa.applications import ApplicationEndpoints
 from callscope.api.ucwa.calls import CallEndpoints, RenegotiationEndpoints
 from callscope.api.ucwa.discovery import CaseInsensitiveDiscovery, Discovery
 from callscope.api.ucwa.events import EventEndpoint
-from callscope.api.ucwa.pipeline import UcwaPipeline
+from callscope.api.ucwa.pipeline import RateLimiter, UcwaPipeline
 from callscope.auth.tokens import TokenVerifier, load_or_create_key
 from callscope.config import Settings
 from callscope.services.applications import Applications
@@ -108,7 +108,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         IngestEndpoint(services.ingestion, settings.max_body_bytes),
         OpenApiEndpoint(),
     )
-    ucwa = UcwaPipeline(verifier)
+    ucwa = UcwaPipeline(verifier, RateLimiter(settings.ucwa_requests_per_second, settings.ucwa_request_burst))
     routes += ucwa_routes(
         ucwa,
         Discovery(ucwa, services.users, key),

@@ -146,6 +146,11 @@ def _application_routes(
             methods=ALL_METHODS,
         ),
         Route(
+            f"{APPLICATIONS_PATH}/{{app}}/communication",
+            pipeline.endpoint({"GET": applications.embedded, "PUT": applications.put_communication}),
+            methods=ALL_METHODS,
+        ),
+        Route(
             f"{APPLICATIONS_PATH}/{{app}}/{{part}}",
             pipeline.endpoint({"GET": applications.embedded}),
             methods=ALL_METHODS,

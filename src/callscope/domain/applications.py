@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+import zlib
 from dataclasses import dataclass, field
 
 from callscope.domain.events import Channel
@@ -78,3 +80,16 @@ def supported_modalities(values: object) -> tuple[str, ...]:
             parameters=[{"name": "supportedModalities", "reason": "Invalid"}],
         )
     return tuple(dict.fromkeys(by_lower[str(v).strip().lower()] for v in items))
+
+
+PUT_MARKER = "please pass this in a PUT request"
+
+
+def put_token(application_id: str) -> str:
+    """The per-resource GUID a client must echo in a PUT (UCWA's guard against partial updates)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"callscope:communication:{application_id}"))
+
+
+def communication_etag(modalities: tuple[str, ...] | list[str]) -> str:
+    """The entity tag of an application's `communication` resource: changes with its settings."""
+    return str(zlib.crc32(",".join(modalities).encode()))

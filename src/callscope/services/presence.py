@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from callscope.domain.applications import supported_modalities
+from callscope.domain.applications import PUT_MARKER, communication_etag, put_token, supported_modalities
 from callscope.domain.events import Event, EventType, Priority
-from callscope.errors import Conflict
+from callscope.errors import Conflict, InvalidRequest, PreconditionFailed, PreconditionRequired
 from callscope.services.applications import Applications
 from callscope.services.events import EventChannels
 from callscope.services.users import Users
@@ -53,3 +53,37 @@ class Presence:
                 raise Conflict("The application is already available.", subcode="AlreadyExists")
             key = self._channels.publish(conn, tenant_id, application_id, events)
         self._channels.notify([key])
+
+    def put_communication(
+        self, tenant_id: str, user_uri: str, application_id: str, if_match: str | None, values: dict[str, object]
+    ) -> tuple[str, ...]:
+        """PUT communication: the full resource, guarded by If-Match and the PUT token."""
+        application = self._applications.get(tenant_id, user_uri, application_id)
+        current = application.modalities or ()
+        if not if_match:
+            raise PreconditionRequired("PUT needs an If-Match header with the resource's ETag.")
+        if if_match.strip('"') != communication_etag(current):
+            raise PreconditionFailed("The resource changed since it was read; read it again.")
+        if values.get(put_token(application_id).lower()) != PUT_MARKER:
+            raise InvalidRequest(
+                "PUT must send the whole resource, its PUT token included.",
+                subcode="ParameterValidationFailure",
+                parameters=[{"name": put_token(application_id), "reason": "Missing"}],
+            )
+        if application.modalities is None:
+            raise Conflict("Call makeMeAvailable first.", subcode="MakeMeAvailableRequired")
+        chosen = supported_modalities(values.get("supportedmodalities", list(current)))
+        event = Event(
+            "communication",
+            "",
+            EventType.UPDATED,
+            "communication",
+            "",
+            Priority.MEDIUM,
+            {"supportedModalities": list(chosen)},
+        )
+        with self._engine.begin() as conn:
+            store.replace_modalities(conn, tenant_id, application_id, chosen)
+            key = self._channels.publish(conn, tenant_id, application_id, [event])
+        self._channels.notify([key])
+        return chosen

@@ -74,6 +74,11 @@ def set_modalities(conn: Connection, tenant_id: str, application_id: str, modali
     return result.rowcount == 1
 
 
+def replace_modalities(conn: Connection, tenant_id: str, application_id: str, modalities: tuple[str, ...]) -> None:
+    """Change the modalities of an application that is already available."""
+    _update(conn, tenant_id, application_id, modalities=",".join(modalities))
+
+
 def save_channel(conn: Connection, tenant_id: str, application_id: str, channel: Channel) -> None:
     """Store where the event channel stands."""
     _update(

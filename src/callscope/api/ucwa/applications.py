@@ -52,11 +52,28 @@ class ApplicationEndpoints:
     async def embedded(self, ucwa: UcwaRequest) -> Response:
         """GET `me`, `people`, `onlineMeetings` or `communication` of an application."""
         application = await self._own(ucwa)
-        part = ucwa.request.path_params["part"]
+        part = ucwa.request.url.path.rstrip("/").rsplit("/", 1)[1]
         if part not in views.VIEWS:
             raise NotFound(f"The application has no resource '{part}'.", subcode="ResourceNotFound")
         snapshot = views.snapshots(application, self._name(application))[part]
-        return ucwa.respond(views.VIEWS[part](application.id, snapshot))
+        resource = views.VIEWS[part](application.id, snapshot)
+        etag = resource.properties.get("etag")
+        return ucwa.respond(resource, headers={"ETag": f'"{etag}"'} if etag else None)
+
+    async def put_communication(self, ucwa: UcwaRequest) -> Response:
+        """PUT communication (If-Match, whole resource) → 200 with the new representation."""
+        values = await ucwa.input()
+        app_id = ucwa.request.path_params["app"]
+        modalities = await run_in_threadpool(
+            self._presence.put_communication,
+            ucwa.principal.tenant_id,
+            ucwa.user_uri,
+            app_id,
+            ucwa.request.headers.get("if-match"),
+            values,
+        )
+        resource = views.communication(app_id, {"supportedModalities": list(modalities)})
+        return ucwa.respond(resource, headers={"ETag": f'"{resource.properties["etag"]}"'})
 
     async def make_me_available(self, ucwa: UcwaRequest) -> Response:
         """POST me/makeMeAvailable → 204; a second time → 409 AlreadyExists."""

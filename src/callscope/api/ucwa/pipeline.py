@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from callscope.api.ucwa.resources import Resource
 from callscope.auth.principal import Principal
 from callscope.auth.tokens import TokenVerifier
 from callscope.domain.users import sip_uri
-from callscope.errors import CallscopeError, MethodNotAllowed, PayloadTooLarge
+from callscope.errors import CallscopeError, MethodNotAllowed, PayloadTooLarge, Throttled
 
 log = logging.getLogger("callscope.ucwa")
 MAX_INPUT_BYTES = 1024 * 1024
@@ -53,11 +54,32 @@ class UcwaRequest:
 Handler = Callable[[UcwaRequest], Awaitable[Response]]
 
 
+class RateLimiter:
+    """A token bucket per user: `rate` requests a second on average, bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def take(self, principal: Principal) -> None:
+        """Spend one token, or raise Throttled (429 with Retry-After)."""
+        key = (principal.tenant_id, principal.subject)
+        now = time.monotonic()
+        tokens, last = self._buckets.get(key, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - last) * self._rate)
+        if tokens < 1:
+            self._buckets[key] = (tokens, now)
+            raise Throttled("Too many requests; slow down.", subcode="LimitExceeded")
+        self._buckets[key] = (tokens - 1, now)
+
+
 class UcwaPipeline:
     """Wraps UCWA handlers so that every answer, good or bad, is in UCWA's shape."""
 
-    def __init__(self, verifier: TokenVerifier) -> None:
+    def __init__(self, verifier: TokenVerifier, limiter: RateLimiter) -> None:
         self._verifier = verifier
+        self._limiter = limiter
 
     def endpoint(
         self, handlers: Mapping[str, Handler], scopes: frozenset[str] = frozenset()
@@ -69,6 +91,7 @@ class UcwaPipeline:
             try:
                 media_type = negotiate(request.headers.get("accept"))
                 principal = self._verifier.verify(request.headers.get("authorization"))
+                self._limiter.take(principal)
                 handler = handlers.get(request.method)
                 if handler is None:
                     raise MethodNotAllowed(f"{request.method} is not allowed on this resource.")
@@ -88,6 +111,8 @@ class UcwaPipeline:
         headers = {}
         if status == 401:
             headers["WWW-Authenticate"] = challenge(request)
+        if status == 429:
+            headers["Retry-After"] = "1"
         return Response(error_body(error, media_type), status, headers, media_type=media_type)
 
 

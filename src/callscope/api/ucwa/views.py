@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from callscope.api.ucwa.resources import Resource
-from callscope.domain.applications import Application
+from callscope.domain.applications import PUT_MARKER, Application, communication_etag, put_token
 from callscope.domain.negotiation import to_data_uri
 
 APPLICATIONS = "/ucwa/oauth/v1/applications"
@@ -56,7 +56,12 @@ def me(application_id: str, snapshot: dict[str, Any]) -> Resource:
 
 def communication(application_id: str, snapshot: dict[str, Any]) -> Resource:
     """`communication`: the modalities the application accepts."""
-    properties = {"supportedModalities": list(snapshot.get("supportedModalities", []))}
+    modalities = list(snapshot.get("supportedModalities", []))
+    properties = {
+        "supportedModalities": modalities,
+        "etag": communication_etag(modalities),
+        put_token(application_id): PUT_MARKER,
+    }
     resource = Resource("communication", href_of(application_id, "communication", ""), properties)
     return resource.link("startAudioVideo", href_of(application_id, "startAudioVideo", ""), revision="2")
 
