@@ -38,15 +38,7 @@ class Presence:
                 Priority.MEDIUM,
                 {"name": name, "uri": user_uri, "available": True},
             ),
-            Event(
-                "communication",
-                "",
-                EventType.UPDATED,
-                "communication",
-                "",
-                Priority.MEDIUM,
-                {"supportedModalities": list(chosen)},
-            ),
+            _communication_updated(chosen),
         ]
         with self._engine.begin() as conn:
             if not store.set_modalities(conn, tenant_id, application_id, chosen):
@@ -73,17 +65,21 @@ class Presence:
         if application.modalities is None:
             raise Conflict("Call makeMeAvailable first.", subcode="MakeMeAvailableRequired")
         chosen = supported_modalities(values.get("supportedmodalities", list(current)))
-        event = Event(
-            "communication",
-            "",
-            EventType.UPDATED,
-            "communication",
-            "",
-            Priority.MEDIUM,
-            {"supportedModalities": list(chosen)},
-        )
         with self._engine.begin() as conn:
-            store.replace_modalities(conn, tenant_id, application_id, chosen)
-            key = self._channels.publish(conn, tenant_id, application_id, [event])
+            if not store.replace_modalities(conn, tenant_id, application_id, current, chosen):
+                raise PreconditionFailed("The resource changed since it was read; read it again.")
+            key = self._channels.publish(conn, tenant_id, application_id, [_communication_updated(chosen)])
         self._channels.notify([key])
         return chosen
+
+
+def _communication_updated(modalities: tuple[str, ...]) -> Event:
+    return Event(
+        "communication",
+        "",
+        EventType.UPDATED,
+        "communication",
+        "",
+        Priority.MEDIUM,
+        {"supportedModalities": list(modalities)},
+    )

@@ -74,9 +74,16 @@ def set_modalities(conn: Connection, tenant_id: str, application_id: str, modali
     return result.rowcount == 1
 
 
-def replace_modalities(conn: Connection, tenant_id: str, application_id: str, modalities: tuple[str, ...]) -> None:
-    """Change the modalities of an application that is already available."""
-    _update(conn, tenant_id, application_id, modalities=",".join(modalities))
+def replace_modalities(
+    conn: Connection, tenant_id: str, application_id: str, expected: tuple[str, ...], modalities: tuple[str, ...]
+) -> bool:
+    """Change an available application's modalities if they are still `expected` (False otherwise)."""
+    result = conn.execute(
+        update(applications)
+        .where(_c.tenant_id == tenant_id, _c.id == application_id, _c.modalities == ",".join(expected))
+        .values(modalities=",".join(modalities))
+    )
+    return result.rowcount == 1
 
 
 def save_channel(conn: Connection, tenant_id: str, application_id: str, channel: Channel) -> None:
