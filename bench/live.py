@@ -113,7 +113,7 @@ async def pair(http: httpx.AsyncClient, key: Any, index: int) -> tuple[Party, Pa
 
 
 async def setups(base: str, key: Any, level: int, calls: int, first_user: int) -> float:
-    limits = httpx.Limits(max_connections=4 * level + 10, max_keepalive_connections=4 * level + 10)
+    limits = httpx.Limits(max_connections=4 * level + 10, max_keepalive_connections=4 * level + 10, keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         pairs = [await pair(http, key, first_user + i) for i in range(level)]
         remaining = [calls]
@@ -133,7 +133,8 @@ async def setups(base: str, key: Any, level: int, calls: int, first_user: int) -
 
 async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]:
     before = rss_mib(pid)
-    limits = httpx.Limits(max_connections=2 * count + 10, max_keepalive_connections=2 * count + 10)
+    # Idle pooled connections expire before uvicorn closes them (5 s), so none is reused half-closed.
+    limits = httpx.Limits(max_connections=2 * count + 10, max_keepalive_connections=2 * count + 10, keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits) as http:
         pairs = []
         for start in range(0, count, 100):
