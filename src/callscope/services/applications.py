@@ -55,15 +55,17 @@ class Applications:
     def get(self, tenant_id: str, user_uri: str, application_id: str) -> Application:
         """The caller's own live application; 404 ApplicationNotFound or 410 once it expired."""
         now = self._clock()
-        with self._engine.begin() as conn:
+        with self._engine.connect() as conn:
             application = store.find(conn, tenant_id, application_id)
-            if application is None or application.user_uri != user_uri:
-                raise NotFound("The application does not exist.", subcode="ApplicationNotFound")
-            expired = application.expired(now)
-            if expired:
-                store.remove(conn, tenant_id, application_id)  # committed before the 410 below
-            elif now - application.last_seen_us > TOUCH_EVERY_US:
-                store.touch(conn, tenant_id, application_id, now)
+        if application is None or application.user_uri != user_uri:
+            raise NotFound("The application does not exist.", subcode="ApplicationNotFound")
+        expired = application.expired(now)
+        if expired or now - application.last_seen_us > TOUCH_EVERY_US:  # write only when there is news
+            with self._engine.begin() as conn:
+                if expired:
+                    store.remove(conn, tenant_id, application_id)  # committed before the 410 below
+                else:
+                    store.touch(conn, tenant_id, application_id, now)
         if expired:
             raise Gone(
                 "The application expired after a long time without activity.", subcode="InactiveApplicationExpired"
