@@ -44,6 +44,28 @@ def assert_hypermedia(body: dict[str, Any]) -> None:
             assert_hypermedia(embedded)
 
 
+def check_shape(response: httpx.Response) -> httpx.Response:
+    """Every UCWA answer a test sees: XML validates against the schema; JSON resources have the hypermedia shape."""
+    content_type = response.headers.get("content-type", "")
+    if not response.content:
+        return response
+    if "xml" in content_type:
+        assert_valid_xml(response.content)
+    elif "json" in content_type:
+        body = response.json()
+        if isinstance(body, dict) and "rel" in body:
+            assert_hypermedia(body)
+        elif isinstance(body, dict) and "sender" in body:
+            assert "self" in body["_links"]
+            for group in body["sender"]:
+                for event in group["events"]:
+                    for embedded in event.get("_embedded", {}).values():
+                        assert_hypermedia(embedded)
+        elif isinstance(body, dict) and response.status_code >= 400:
+            assert isinstance(body.get("code"), str) and isinstance(body.get("message"), str), body
+    return response
+
+
 class UcwaClient:
     """Signs in like a UCWA client: discovery → challenge → token → user → applications."""
 
@@ -60,13 +82,13 @@ class UcwaClient:
         extra = kwargs.pop("params", None)
         if extra:  # add to the server's own query parameters, as UCWA clients must
             url = url.copy_merge_params(extra)
-        return self.http.get(url, headers=self._auth(kwargs.pop("headers", {})), **kwargs)
+        return check_shape(self.http.get(url, headers=self._auth(kwargs.pop("headers", {})), **kwargs))
 
     def post(self, href: str, **kwargs: Any) -> httpx.Response:
-        return self.http.post(self.url(href), headers=self._auth(kwargs.pop("headers", {})), **kwargs)
+        return check_shape(self.http.post(self.url(href), headers=self._auth(kwargs.pop("headers", {})), **kwargs))
 
     def delete(self, href: str, **kwargs: Any) -> httpx.Response:
-        return self.http.delete(self.url(href), headers=self._auth(kwargs.pop("headers", {})), **kwargs)
+        return check_shape(self.http.delete(self.url(href), headers=self._auth(kwargs.pop("headers", {})), **kwargs))
 
     def _auth(self, headers: dict[str, str]) -> dict[str, str]:
         return {**({"Authorization": f"Bearer {self.token}"} if self.token else {}), **headers}
