@@ -29,6 +29,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HINT = "callscope.cache_hint"
+GRAPH_PATHS = ("/v1.0/", "/beta/")  # only the Graph dialect answers about one record
 _KEY_HEADERS = (b"authorization", b"prefer", b"host")
 _PER_REQUEST = (b"request-id", b"client-request-id", b"content-length")
 
@@ -61,7 +62,7 @@ class RecordResponseCache:
         self._size = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(GRAPH_PATHS):
             await self._app(scope, receive, send)
             return
         key = _key(scope)
