@@ -136,12 +136,11 @@ async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]
     # Idle pooled connections expire before uvicorn closes them (5 s), so none is reused half-closed.
     limits = httpx.Limits(max_connections=2 * count + 10, max_keepalive_connections=2 * count + 10, keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits) as http:
-        pairs = []
-        for start in range(0, count, 100):
-            pairs += await asyncio.gather(*(pair(http, key, i) for i in range(start, min(count, start + 100))))
-        for start in range(0, count, 100):
-            await asyncio.gather(*(one_call(c, e, u) for c, e, u in pairs[start : start + 100]))
-        parked = [asyncio.create_task(park(p)) for c, e, _ in pairs for p in (c, e)]
+        parked: list[asyncio.Task[None]] = []
+        for start in range(0, count, 100):  # pair up, call, and park at once: idle applications expire
+            batch = await asyncio.gather(*(pair(http, key, i) for i in range(start, min(count, start + 100))))
+            await asyncio.gather(*(one_call(c, e, u) for c, e, u in batch))
+            parked += [asyncio.create_task(park(p)) for c, e, _ in batch for p in (c, e)]
         await asyncio.sleep(5)
         during = rss_mib(pid)
         for task in parked:
@@ -151,8 +150,11 @@ async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]
 
 
 async def park(party: Party) -> None:
-    url = httpx.URL(party.next).copy_merge_params({"timeout": "180"})
-    await party.http.get(url, headers=party.headers)
+    """Keep a P-GET parked, as a client does, until cancelled."""
+    while True:
+        url = httpx.URL(party.next).copy_merge_params({"timeout": "180"})
+        batch = (await party.http.get(url, headers=party.headers)).json()
+        party.next = batch["_links"]["next"]["href"]
 
 
 def rss_mib(pid: int) -> float:
