@@ -198,3 +198,15 @@ def test_early_media_reaches_the_caller_while_it_still_rings(base_url: str, peop
     assert bob.client.post(link(incoming, "acceptWithAnswer"), content=sdp_offer(), headers=SDP).status_code == 204
     late = bob.client.post(link(incoming, "sendProvisionalAnswer"), content=sdp_offer(), headers=SDP)
     assert late.status_code == 409
+
+
+def test_over_long_operation_inputs_are_refused_not_cut(base_url: str, people: None) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    response = alice.client.post(
+        alice.start_audio_video,
+        content=sdp_offer(),
+        params={"to": "sip:bob@example.com", "operationId": "x" * 51, "subject": "s" * 251},
+        headers=SDP,
+    )
+    assert response.status_code == 400
+    assert {p["name"] for p in response.json()["parameters"]} == {"operationId", "subject"}

@@ -14,6 +14,8 @@ from callscope.errors import InvalidRequest, NotFound
 from callscope.services.calls import Calls, Renegotiations
 
 START_INPUTS = {"to": "to", "operationid": "operationId", "sessioncontext": "sessionContext", "subject": "subject"}
+# UCWA's documented limits on operation inputs.
+INPUT_LIMITS = {"to": 256, "operationId": 50, "sessionContext": 50, "subject": 250}
 
 
 class CallEndpoints:
@@ -26,6 +28,7 @@ class CallEndpoints:
         """POST startAudioVideo → 201 + Location of the outgoing invitation."""
         values, sdp = await _input_with_sdp(ucwa)
         inputs = {name: _text(values.get(key)) for key, name in START_INPUTS.items()}
+        _check_lengths(inputs)
         if not inputs["to"]:
             raise InvalidRequest(
                 "'to' is required.",
@@ -47,6 +50,7 @@ class CallEndpoints:
         """POST acceptWithAnswer (SDP answer) → 204."""
         values, sdp = await _input_with_sdp(ucwa)
         context = _text(values.get("sessioncontext"))
+        _check_lengths({"sessionContext": context})
         await run_in_threadpool(
             self._calls.accept, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa), sdp, context
         )
@@ -148,7 +152,17 @@ def _call_id(ucwa: UcwaRequest) -> str:
 
 
 def _text(value: object) -> str | None:
-    return None if value is None else str(value)[:256]
+    return None if value is None else str(value)
+
+
+def _check_lengths(inputs: dict[str, str | None]) -> None:
+    faults = [
+        {"name": name, "reason": "TooLong"}
+        for name, limit in INPUT_LIMITS.items()
+        if inputs.get(name) is not None and len(str(inputs[name])) > limit
+    ]
+    if faults:
+        raise InvalidRequest("Some inputs are too long.", subcode="ParameterValidationFailure", parameters=faults)
 
 
 class RenegotiationEndpoints:
