@@ -20,7 +20,7 @@ from callscope.api.ucwa.applications import ApplicationEndpoints
 from callscope.api.ucwa.calls import CallEndpoints, RenegotiationEndpoints
 from callscope.api.ucwa.discovery import APPLICATIONS_PATH, ROOT_PATH, USER_PATH, Discovery
 from callscope.api.ucwa.events import EventEndpoint
-from callscope.api.ucwa.pipeline import OAUTH_PATH, UcwaPipeline
+from callscope.api.ucwa.pipeline import OAUTH_PATH, UcwaPipeline, UcwaRequest
 from callscope.auth.principal import Principal
 from callscope.errors import NotFound
 from callscope.services.schemas import VERSIONS
@@ -76,10 +76,16 @@ def ucwa_routes(
 ) -> list[Route]:
     """The live-calls API (UCWA dialect)."""
     user = pipeline.endpoint({"GET": discovery.user})
+    unknown = pipeline.endpoint(dict.fromkeys(ALL_METHODS, _no_such_resource))
     return [
         *_call_routes(pipeline, calls, renegotiations),
         *_application_routes(pipeline, discovery, applications, events, user),
+        Route("/ucwa/{rest:path}", unknown, methods=ALL_METHODS),  # anything else: UCWA's own 404
     ]
+
+
+async def _no_such_resource(_ucwa: UcwaRequest) -> Response:
+    raise NotFound("There is no such resource.", subcode="ResourceNotFound")
 
 
 def _renegotiation_table(

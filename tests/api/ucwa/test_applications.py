@@ -149,3 +149,13 @@ def test_unacceptable_accept_is_406_and_wrong_methods_405(base_url: str, users: 
     assert client.get(applications, headers={"Accept": "text/html"}).status_code == 406
     assert client.get(applications).status_code == 405
     assert httpx.post(client.url(applications), json={}).status_code == 401
+
+
+def test_unknown_ucwa_paths_answer_in_ucwa_form(base_url: str, users: None) -> None:
+    client, applications = signed_in(base_url, "alice@example.com", "pw-alice")
+    for path in (f"{applications}/nope/deeper/still", "/ucwa/oauth/v2/whatever"):
+        response = client.get(path)
+        assert (response.status_code, response.json()["subcode"]) == (404, "ResourceNotFound")
+        xml = client.get(path, headers={"Accept": "application/xml"})
+        assert xml.status_code == 404
+    assert httpx.get(client.url("/ucwa/oauth/v1/anything")).status_code == 401
