@@ -105,3 +105,17 @@ def test_an_external_issuer_with_a_jwks_url(tmp_path: Path, rsa_key: rsa.RSAPriv
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(Unauthenticated):
         verifier.verify(f"Bearer {entra_token(other)}")
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=4) as pool:
+        keys = list(pool.map(_public_key_of, [tmp_path] * 8))
+    assert len(set(keys)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["signing-key.pem"]
+
+
+def _public_key_of(data_dir: Path) -> bytes:
+    key = load_or_create_key(data_dir)
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,22 +27,35 @@ _LEEWAY_SECONDS = 30
 
 
 def load_or_create_key(data_dir: Path) -> Ed25519PrivateKey:
-    """The data directory's signing key, created (readable by its owner only) on first use."""
+    """The data directory's signing key, created (readable by its owner only) on first use.
+
+    Several server processes may start at once: the key is written to a private temporary file
+    and linked into place, so exactly one key wins and nobody ever reads a half-written file.
+    """
     path = data_dir / KEY_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
+        _publish_new_key(path)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} does not hold an Ed25519 key")
     return key
+
+
+def _publish_new_key(path: Path) -> None:
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        with contextlib.suppress(FileExistsError):  # another process published its key first
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def issue_token(
