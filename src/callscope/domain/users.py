@@ -16,6 +16,11 @@ class User:
     display_name: str
 
 
+def default_name(uri: str) -> str:
+    """What to call someone callscope knows only by URI: the part before the @."""
+    return uri.removeprefix("sip:").split("@")[0]
+
+
 def sip_uri(name: str) -> str:
     """`Alice@Example.com` or `sip:alice@example.com` as the SIP URI `sip:alice@example.com`."""
     bare = name[4:] if name.lower().startswith("sip:") else name

@@ -26,8 +26,7 @@ class Presence:
         """Record the modalities and tell the application (`me` and `communication` updated)."""
         chosen = supported_modalities(modalities)
         self._applications.get(tenant_id, user_uri, application_id)
-        user = self._users.find(tenant_id, user_uri)
-        name = user.display_name if user else user_uri.removeprefix("sip:").split("@")[0]
+        name = self._users.display_name(tenant_id, user_uri)
         events = [
             Event(
                 "me",

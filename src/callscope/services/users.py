@@ -6,7 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
 
-from callscope.domain.users import User, sip_uri
+from callscope.domain.users import User, default_name, sip_uri
 from callscope.errors import Unauthenticated
 from callscope.storage import users as store
 
@@ -23,7 +23,8 @@ class Users:
 
     def add(self, tenant_id: str, name: str, display_name: str | None, password: str | None) -> User:
         """Create (or update) a user; without a password the user signs in with tokens only."""
-        user = User(tenant_id, sip_uri(name), display_name or name.split("@")[0])
+        uri = sip_uri(name)
+        user = User(tenant_id, uri, display_name or default_name(uri))
         hashed = self._hasher.hash(password) if password else None
         with self._engine.begin() as conn:
             store.save(conn, user, hashed)
@@ -42,6 +43,11 @@ class Users:
         except (VerificationError, InvalidHashError) as exc:
             raise Unauthenticated("unknown user or wrong password") from exc
         return user
+
+    def display_name(self, tenant_id: str, uri: str) -> str:
+        """The user's name, or a name made from the URI when callscope does not know them."""
+        user = self.find(tenant_id, uri)
+        return user.display_name if user else default_name(uri)
 
     def find(self, tenant_id: str, uri: str) -> User | None:
         """A user of a tenant, if callscope knows them."""

@@ -27,6 +27,13 @@ TYPES = {
 }
 # Which navigation each collection is, and which navigations its items may expand.
 COLLECTIONS = {"sessions": "session", "segments": "segment", "participants": "participant"}
+# The kind of item each navigation property of the namespace holds.
+NAVIGATIONS = {
+    "sessions": "session",
+    "segments": "segment",
+    "participants_v2": "participant",
+    "organizer_v2": "organizer",
+}
 EXPANDABLE = {"record": {"sessions", "participants_v2", "organizer_v2"}, "session": {"segments"}}
 LIST_DEFAULT_PAGE = 100
 ITEM_OPTIONS = frozenset({"$select", "$expand"})
@@ -127,7 +134,7 @@ class CallRecordsEndpoints:
         if name == "organizer_v2":
             body[name] = item.get(name)
             return
-        child_kind = {"sessions": "session", "segments": "segment", "participants_v2": "participant"}[name]
+        child_kind = NAVIGATIONS[name]
         children = item.get(name) or []
         page = children
         if name == "sessions" and len(children) > SESSIONS_PAGE_MAX:
@@ -249,19 +256,13 @@ def _path(ctx: GraphContext, target: Target) -> str:
 
 def _check_expansions(kind: str, expansions: tuple[q.Expansion, ...], shaper: Shaper) -> None:
     allowed = EXPANDABLE.get(kind, set())
-    child_of = {
-        "sessions": "session",
-        "segments": "segment",
-        "participants_v2": "participant",
-        "organizer_v2": "organizer",
-    }
     for expansion in expansions:
         if expansion.name not in allowed:
             raise InvalidRequest(
                 f"Could not find a navigation property named '{expansion.name}' on type '{TYPES[kind]}' ($expand).",
                 target="$expand",
             )
-        child = child_of[expansion.name]
+        child = NAVIGATIONS[expansion.name]
         type_name = TYPES[child]
         q.parse_select(",".join(expansion.select) or None, shaper.model.properties(type_name), type_name)
         _check_expansions(child, expansion.expand, shaper)

@@ -9,7 +9,7 @@ between them, because Microsoft's Python SDK drops it (see graph-callrecords.md,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from callscope.domain.log_rows import MAX_RANGE_DAYS
@@ -68,13 +68,13 @@ def parse_target(rest: str, functions: frozenset[str]) -> Target:
 def _walk(target: Target, segments: list[str], path: str) -> Target:
     for segment in segments:
         if segment == "$count" and target.kind in _ITEM_KINDS and not target.count:
-            target = _replace(target, count=True)
+            target = replace(target, count=True)
             continue
         if target.count:
             raise _unknown(path)
         child = _CHILD_KINDS.get((target.kind, segment.lower()))
         if child is not None:
-            target = _replace(target, kind=child)
+            target = replace(target, kind=child)
         elif target.kind in _ITEM_KINDS:
             target = _item(target, segment)
         else:
@@ -85,13 +85,8 @@ def _walk(target: Target, segments: list[str], path: str) -> Target:
 def _item(target: Target, key: str) -> Target:
     kind = _ITEM_KINDS[target.kind]
     if kind == "session":
-        return _replace(target, kind=kind, session_id=key)
-    return _replace(target, kind=kind, item_id=key)
-
-
-def _replace(target: Target, **changes: object) -> Target:
-    values = {**target.__dict__, **changes}
-    return Target(**values)
+        return replace(target, kind=kind, session_id=key)
+    return replace(target, kind=kind, item_id=key)
 
 
 def _segments(rest: str) -> list[str]:

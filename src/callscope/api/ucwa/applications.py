@@ -93,8 +93,7 @@ class ApplicationEndpoints:
         return await run_in_threadpool(self._applications.get, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
 
     def _name(self, application: Application) -> str:
-        user = self._users.find(application.tenant_id, application.user_uri)
-        return user.display_name if user else application.user_uri.removeprefix("sip:").split("@")[0]
+        return self._users.display_name(application.tenant_id, application.user_uri)
 
 
 def _text(value: object) -> str | None:

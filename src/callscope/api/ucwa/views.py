@@ -12,6 +12,7 @@ from typing import Any
 from callscope.api.ucwa.resources import Resource
 from callscope.domain.applications import PUT_MARKER, Application, communication_etag, put_token
 from callscope.domain.negotiation import to_data_uri
+from callscope.domain.users import default_name
 
 APPLICATIONS = "/ucwa/oauth/v1/applications"
 
@@ -167,8 +168,7 @@ def modality(rel: str) -> Callable[[str, str, dict[str, Any]], Resource]:
 def participant(application_id: str, call_id: str, uri: str) -> Resource:
     """A party of a call, by SIP URI."""
     href = f"{href_of(application_id, 'conversation', call_id)}/participants/{uri.removeprefix('sip:')}"
-    name = uri.removeprefix("sip:").split("@")[0]
-    resource = Resource("participant", href, {"name": name, "uri": uri})
+    resource = Resource("participant", href, {"name": default_name(uri), "uri": uri})
     return resource.link("conversation", href_of(application_id, "conversation", call_id))
 
 
