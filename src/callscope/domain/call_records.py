@@ -20,7 +20,7 @@ class StoredRecord:
     start_us: int
     end_us: int
     participant_ids: frozenset[str]
-    document: bytes
+    document: bytes  # the document in the store's packed form
 
 
 @dataclass(frozen=True)

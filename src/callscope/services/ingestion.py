@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,10 @@ from callscope.storage import log_rows as log_rows_store
 
 CALL_RECORD = "microsoft.graph.callRecords.callRecord"
 BATCH = 1000
+# Response annotations a stored document must not keep (every `@odata.` name but `@odata.type`).
+_ANNOTATION = re.compile(rb'@odata\.(?!type")')
+
+Prepared = records_domain.StoredRecord | StoredLogRow
 
 
 class _Probe(msgspec.Struct):
@@ -46,11 +51,10 @@ class ImportResult:
         }
 
 
-class Ingestion:
-    """Validates documents against the schema and writes them in one transaction."""
+class DocumentPreparer:
+    """Turns one JSON line into what the store writes: validated, completed, encoded, packed."""
 
-    def __init__(self, engine: Engine, schemas: Schemas) -> None:
-        self._engine = engine
+    def __init__(self, schemas: Schemas) -> None:
         self._types = schemas.documents
         self._probe = msgspec.json.Decoder(_Probe)
         self._decoders = {
@@ -58,44 +62,15 @@ class Ingestion:
         }
         self._encoder = msgspec.json.Encoder()
 
-    def import_lines(
-        self,
-        tenant_id: str,
-        lines: Iterable[bytes],
-        progress: Callable[[int], None] | None = None,
-    ) -> ImportResult:
-        """Import JSON Lines; any invalid line aborts the whole import, which writes nothing."""
-        result = ImportResult()
-        records: list[records_domain.StoredRecord] = []
-        rows: list[StoredLogRow] = []
-        with self._engine.begin() as conn:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                result.lines += 1
-                self._classify(number, line, records, rows)
-                if len(records) + len(rows) >= BATCH:
-                    self._flush(conn, tenant_id, records, rows, result)
-                    if progress:
-                        progress(number)
-            self._flush(conn, tenant_id, records, rows, result)
-        return result
-
-    def _classify(
-        self,
-        number: int,
-        line: bytes,
-        records: list[records_domain.StoredRecord],
-        rows: list[StoredLogRow],
-    ) -> None:
+    def prepare(self, number: int, line: bytes) -> Prepared:
+        """One line's record or log row; InvalidDocument names the line and the JSON path of a fault."""
         type_name = self._type_of(number, line)
         value = self._decode(number, line, type_name)
         self._types.fill_open_types(value, type_name)
         if type_name == CALL_RECORD:
-            if line.count(b"@odata.") != line.count(b"@odata.type"):  # response annotations to drop
+            if _ANNOTATION.search(line):
                 strip_annotations(value, self._types)
-            records.append(records_domain.stored_record(value, self._encoder.encode(value)))
-            return
+            return records_domain.stored_record(value, records_store.pack(self._encoder.encode(value)))
         kind = KINDS_BY_TYPE[type_name]
         row = stored_log_row(kind, value, self._encoder.encode(value))
         if row is None:
@@ -104,7 +79,7 @@ class Ingestion:
                 line=number,
                 path="$",
             )
-        rows.append(row)
+        return row
 
     def _type_of(self, number: int, line: bytes) -> str:
         try:
@@ -127,23 +102,66 @@ class Ingestion:
             message, _, path = str(exc).partition(" - at `")
             raise InvalidDocument(message, line=number, path=path.rstrip("`") or "$") from exc
 
-    def _flush(
+
+class Ingestion:
+    """Validates documents against the schema and writes them in one transaction."""
+
+    def __init__(self, engine: Engine, schemas: Schemas) -> None:
+        self._engine = engine
+        self._preparer = DocumentPreparer(schemas)
+
+    def import_lines(
         self,
-        conn: Any,
         tenant_id: str,
-        records: list[records_domain.StoredRecord],
-        rows: list[StoredLogRow],
-        result: ImportResult,
-    ) -> None:
-        if records:
-            existing = records_store.find_versions(conn, tenant_id, (r.id for r in records))
-            plan = records_domain.plan_writes(records, existing)
+        lines: Iterable[bytes],
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        """Import JSON Lines; any invalid line aborts the whole import, which writes nothing."""
+        result = ImportResult()
+        batch = _Batch()
+        with self._engine.begin() as conn:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                result.lines += 1
+                batch.add(self._preparer.prepare(number, line))
+                if len(batch) >= BATCH:
+                    self._flush(conn, tenant_id, batch, result)
+                    if progress:
+                        progress(number)
+            self._flush(conn, tenant_id, batch, result)
+        return result
+
+    def _flush(self, conn: Any, tenant_id: str, batch: _Batch, result: ImportResult) -> None:
+        if batch.records:
+            existing = records_store.find_versions(conn, tenant_id, (r.id for r in batch.records))
+            plan = records_domain.plan_writes(batch.records, existing)
             records_store.write(conn, tenant_id, plan.writes, plan.replaced)
             result.records_written += len(plan.writes)
             result.records_replaced += len(plan.replaced)
             result.records_ignored += plan.ignored
-        if rows:
-            log_rows_store.write(conn, tenant_id, rows)
-            result.log_rows_written += len(rows)
-        records.clear()
-        rows.clear()
+        if batch.rows:
+            log_rows_store.write(conn, tenant_id, batch.rows)
+            result.log_rows_written += len(batch.rows)
+        batch.clear()
+
+
+class _Batch:
+    """Prepared records and log rows waiting for one write."""
+
+    def __init__(self) -> None:
+        self.records: list[records_domain.StoredRecord] = []
+        self.rows: list[StoredLogRow] = []
+
+    def __len__(self) -> int:
+        return len(self.records) + len(self.rows)
+
+    def add(self, item: Prepared) -> None:
+        if isinstance(item, records_domain.StoredRecord):
+            self.records.append(item)
+        else:
+            self.rows.append(item)
+
+    def clear(self) -> None:
+        self.records.clear()
+        self.rows.clear()
