@@ -24,6 +24,7 @@ from callscope.api.openapi import OpenApiEndpoint
 from callscope.api.routes import GraphRoutes, build_routes, ucwa_routes
 from callscope.api.ucwa.applications import ApplicationEndpoints
 from callscope.api.ucwa.calls import CallEndpoints, RenegotiationEndpoints
+from callscope.api.ucwa.contact_groups import ContactGroupEndpoints
 from callscope.api.ucwa.discovery import CaseInsensitiveDiscovery, Discovery
 from callscope.api.ucwa.events import EventEndpoint
 from callscope.api.ucwa.pipeline import RateLimiter, UcwaPipeline
@@ -32,6 +33,7 @@ from callscope.config import Settings
 from callscope.services.applications import Applications
 from callscope.services.call_records import CallRecords
 from callscope.services.calls import Calls, Renegotiations
+from callscope.services.contact_groups import ContactGroups
 from callscope.services.events import EventChannels, Waiters
 from callscope.services.ingestion import Ingestion
 from callscope.services.log_rows import LogRows
@@ -39,7 +41,7 @@ from callscope.services.offload import Offload
 from callscope.services.presence import Presence
 from callscope.services.schemas import Schemas, load_schemas
 from callscope.services.users import Users
-from callscope.storage.database import connect, migrate
+from callscope.storage.database import StoreHealth, connect, migrate
 
 log = logging.getLogger("callscope")
 
@@ -91,7 +93,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     services = services or create_services(settings)
     key = load_or_create_key(settings.data_dir)
     verifier = TokenVerifier(key.public_key(), settings.external_issuers)
-    pipeline = GraphPipeline(verifier, settings.public_base_url)
+    explain = StoreHealth(services.engine).explain
+    pipeline = GraphPipeline(verifier, settings.public_base_url, explain)
     shapers = {v: Shaper(m) for v, m in services.schemas.models.items()}
     offload = services.offload
     functions = {v: frozenset(m.functions) for v, m in services.schemas.models.items()}
@@ -108,7 +111,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         IngestEndpoint(services.ingestion, settings.max_body_bytes),
         OpenApiEndpoint(),
     )
-    ucwa = UcwaPipeline(verifier, RateLimiter(settings.ucwa_requests_per_second, settings.ucwa_request_burst))
+    limiter = RateLimiter(settings.ucwa_requests_per_second, settings.ucwa_request_burst)
+    ucwa = UcwaPipeline(verifier, limiter, explain)
     routes += ucwa_routes(
         ucwa,
         Discovery(ucwa, services.users, key),
@@ -116,6 +120,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         EventEndpoint(services.channels, settings.event_channel_floor_seconds),
         CallEndpoints(services.calls),
         RenegotiationEndpoints(services.calls, Renegotiations(services.calls)),
+        ContactGroupEndpoints(services.applications, ContactGroups(services.engine)),
     )
     hot_cache = Middleware(
         RecordResponseCache,

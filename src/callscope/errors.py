@@ -16,7 +16,8 @@
      ├── PreconditionRequired      a conditional request was needed (PUT without If-Match)
      ├── PreconditionFailed        the condition did not hold (stale ETag)
      ├── Throttled                 too many requests; try again later
-     └── Unavailable               a dependency (database, key store) cannot be reached
+     ├── Unavailable               a dependency (database, key store) cannot be reached
+     └── UnsupportedStoreVersion   the database was migrated by a newer callscope
 
 Every error may carry a `subcode` (UCWA's finer reason, e.g. ApplicationNotFound) and, for
 invalid input, the `parameters` at fault. No HTTP status lives here: `api/` decides that, in
@@ -114,3 +115,7 @@ class Throttled(CallscopeError):
 
 class Unavailable(CallscopeError):
     code = "ServiceUnavailable"
+
+
+class UnsupportedStoreVersion(CallscopeError):
+    """The database has been migrated to a schema this process does not know."""

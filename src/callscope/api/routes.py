@@ -18,6 +18,7 @@ from callscope.api.ingest import IngestEndpoint
 from callscope.api.openapi import OpenApiEndpoint
 from callscope.api.ucwa.applications import ApplicationEndpoints
 from callscope.api.ucwa.calls import CallEndpoints, RenegotiationEndpoints
+from callscope.api.ucwa.contact_groups import ContactGroupEndpoints
 from callscope.api.ucwa.discovery import APPLICATIONS_PATH, ROOT_PATH, USER_PATH, Discovery
 from callscope.api.ucwa.events import EventEndpoint
 from callscope.api.ucwa.pipeline import OAUTH_PATH, UcwaPipeline, UcwaRequest
@@ -73,12 +74,14 @@ def ucwa_routes(
     events: EventEndpoint,
     calls: CallEndpoints,
     renegotiations: RenegotiationEndpoints,
+    groups: ContactGroupEndpoints,
 ) -> list[Route]:
     """The live-calls API (UCWA dialect)."""
     user = pipeline.endpoint({"GET": discovery.user})
     unknown = pipeline.endpoint(dict.fromkeys(ALL_METHODS, _no_such_resource))
     return [
         *_call_routes(pipeline, calls, renegotiations),
+        *_group_routes(pipeline, groups),
         *_application_routes(pipeline, discovery, applications, events, user),
         Route("/ucwa/{rest:path}", unknown, methods=ALL_METHODS),  # anything else: UCWA's own 404
     ]
@@ -103,6 +106,18 @@ def _renegotiation_table(
         (f"{session}/publishCallQualityFeedback", {"POST": renegotiations.feedback}, frozenset()),
         (f"{conversation}/applicationSharing", {"GET": renegotiations.modality}, frozenset()),
         (f"{conversation}/dataCollaboration", {"GET": renegotiations.modality}, frozenset()),
+    ]
+
+
+def _group_routes(pipeline: UcwaPipeline, groups: ContactGroupEndpoints) -> list[Route]:
+    my_groups = f"{APPLICATIONS_PATH}/{{app}}/people/groups"
+    return [
+        Route(my_groups, pipeline.endpoint({"GET": groups.list, "POST": groups.create}), methods=ALL_METHODS),
+        Route(
+            f"{my_groups}/{{group}}",
+            pipeline.endpoint({"GET": groups.get, "DELETE": groups.delete}),
+            methods=ALL_METHODS,
+        ),
     ]
 
 
@@ -154,6 +169,11 @@ def _application_routes(
         Route(
             f"{APPLICATIONS_PATH}/{{app}}/communication",
             pipeline.endpoint({"GET": applications.embedded, "PUT": applications.put_communication}),
+            methods=ALL_METHODS,
+        ),
+        Route(
+            f"{APPLICATIONS_PATH}/{{app}}/communication/{{operation}}",
+            pipeline.endpoint(dict.fromkeys(ALL_METHODS, applications.unsupported)),
             methods=ALL_METHODS,
         ),
         Route(

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import typer
@@ -47,6 +47,16 @@ def _settings(data_dir: Path, database_url: str | None, public_base_url: str | N
     )
 
 
+SERVER_OPTIONS: dict[str, Any] = {
+    "log_level": "warning",
+    "access_log": False,
+    "timeout_graceful_shutdown": 5,  # parked P-GETs would otherwise hold a shutdown for minutes
+    # UCWA clients reuse a connection between P-GETs; a busy client may pick up a finished poll
+    # seconds late, and a server that had closed the connection by then makes its next request fail.
+    "timeout_keep_alive": 75,
+}
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -75,14 +85,7 @@ def serve(
     services = create_services(settings)
     if demo:
         _prepare_demo(settings, services, f"http://{host}:{port}")
-    uvicorn.run(
-        create_app(settings, services),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=5,  # parked P-GETs would otherwise hold a shutdown for minutes
-    )
+    uvicorn.run(create_app(settings, services), host=host, port=port, **SERVER_OPTIONS)
 
 
 def _prepare_demo(settings: Settings, services: Services, base_url: str) -> None:
@@ -124,8 +127,7 @@ def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> No
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
-        access_log=False,
+        **SERVER_OPTIONS,
     )
 
 

@@ -11,7 +11,7 @@ from callscope.errors import Unauthenticated
 from callscope.storage import users as store
 
 # Scopes a password sign-in grants: a user may start calls and receive them.
-USER_SCOPES = ("Conversations.Initiate", "Conversations.Receive")
+USER_SCOPES = ("Conversations.Initiate", "Conversations.Receive", "Contacts.ReadWrite")
 
 
 class Users:

@@ -108,3 +108,13 @@ calls = Table(
     Column("provisional_sdp", Text, nullable=True),
     Index("ix_calls_state", "state", "created_us"),
 )
+
+
+contact_groups = Table(
+    "contact_groups",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("user_uri", String(256), primary_key=True),
+    Column("number", Integer, primary_key=True),  # 2..64; 1 is the default group, never stored
+    Column("name", String(256), nullable=False),
+)

@@ -20,14 +20,16 @@ from callscope.errors import CallscopeError, MethodNotAllowed
 
 log = logging.getLogger("callscope.api")
 Handler = Callable[[Request, Principal], Awaitable[Response]]
+Explain = Callable[[BaseException], CallscopeError | None]
 
 
 class GraphPipeline:
     """Wraps handlers so that every answer, good or bad, is in Graph's shape."""
 
-    def __init__(self, verifier: TokenVerifier, public_base_url: str | None) -> None:
+    def __init__(self, verifier: TokenVerifier, public_base_url: str | None, explain: Explain) -> None:
         self._verifier = verifier
         self._public_base_url = public_base_url
+        self._explain = explain
 
     def endpoint(
         self, handler: Handler, scopes: frozenset[str], methods: frozenset[str] = frozenset({"GET"})
@@ -48,10 +50,12 @@ class GraphPipeline:
                 response = await handler(request, principal)
             except CallscopeError as error:
                 response = self._error(error, request_id, client_request_id)
-            except Exception:
-                log.exception("unexpected error, request-id %s", request_id)
-                fault = CallscopeError("An unexpected error occurred.")
-                fault.code = "InternalServerError"
+            except Exception as exc:
+                fault = self._explain(exc)
+                if fault is None:
+                    log.exception("unexpected error, request-id %s", request_id)
+                    fault = CallscopeError("An unexpected error occurred.")
+                    fault.code = "InternalServerError"
                 response = self._error(fault, request_id, client_request_id)
             response.headers["request-id"] = request_id
             if client_request_id:

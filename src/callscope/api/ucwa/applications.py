@@ -8,12 +8,22 @@ from starlette.responses import Response
 from callscope.api.ucwa import views
 from callscope.api.ucwa.pipeline import UcwaRequest
 from callscope.domain.applications import Application
-from callscope.errors import NotFound
+from callscope.errors import Conflict, NotFound
 from callscope.services.applications import Applications
 from callscope.services.calls import Calls
 from callscope.services.presence import Presence
 from callscope.services.users import Users
 
+# UCWA operations under `communication` that callscope knows but does not offer: 409 Conflict
+# with no subcode, UCWA's "unsupported service/resource/API" answer (by the factory's URL).
+UNSUPPORTED_OPERATIONS = {
+    "messagingInvitations": "startMessaging",
+    "phoneAudioInvitations": "startPhoneAudio",
+    "onlineMeetingInvitations": "startOnlineMeeting and joinOnlineMeeting",
+    "participantInvitations": "addParticipant",
+    "startAudio": "startAudio",
+    "startVideo": "startVideo",
+}
 INPUT_NAMES = {"useragent": "userAgent", "endpointid": "endpointId", "culture": "culture", "instanceid": "instanceId"}
 
 
@@ -59,6 +69,17 @@ class ApplicationEndpoints:
         resource = views.VIEWS[part](application.id, snapshot)
         etag = resource.properties.get("etag")
         return ucwa.respond(resource, headers={"ETag": f'"{etag}"'} if etag else None)
+
+    async def unsupported(self, ucwa: UcwaRequest) -> Response:
+        """Any request to a UCWA operation callscope does not offer → 409 Conflict, no subcode."""
+        await self._own(ucwa)
+        operation = ucwa.request.path_params["operation"]
+        if operation not in UNSUPPORTED_OPERATIONS:
+            raise NotFound("There is no such resource.", subcode="ResourceNotFound")
+        raise Conflict(
+            f"callscope does not offer {UNSUPPORTED_OPERATIONS[operation]}; calls start with startAudioVideo,"
+            " whose SDP offer says whether they carry audio, video or both."
+        )
 
     async def put_communication(self, ucwa: UcwaRequest) -> Response:
         """PUT communication (If-Match, whole resource) → 200 with the new representation."""

@@ -16,7 +16,7 @@ from callscope.api.ucwa.resources import Resource
 from callscope.auth.principal import Principal
 from callscope.auth.tokens import TokenVerifier
 from callscope.domain.users import sip_uri
-from callscope.errors import CallscopeError, MethodNotAllowed, PayloadTooLarge, Throttled
+from callscope.errors import CallscopeError, Gone, MethodNotAllowed, PayloadTooLarge, Throttled, Unavailable
 
 log = logging.getLogger("callscope.ucwa")
 MAX_INPUT_BYTES = 1024 * 1024
@@ -52,6 +52,7 @@ class UcwaRequest:
 
 
 Handler = Callable[[UcwaRequest], Awaitable[Response]]
+Explain = Callable[[BaseException], CallscopeError | None]
 
 
 class RateLimiter:
@@ -77,9 +78,10 @@ class RateLimiter:
 class UcwaPipeline:
     """Wraps UCWA handlers so that every answer, good or bad, is in UCWA's shape."""
 
-    def __init__(self, verifier: TokenVerifier, limiter: RateLimiter) -> None:
+    def __init__(self, verifier: TokenVerifier, limiter: RateLimiter, explain: Explain) -> None:
         self._verifier = verifier
         self._limiter = limiter
+        self._explain = explain
 
     def endpoint(
         self, handlers: Mapping[str, Handler], scopes: frozenset[str] = frozenset()
@@ -99,14 +101,21 @@ class UcwaPipeline:
                 return await handler(UcwaRequest(request, media_type, principal))
             except CallscopeError as error:
                 return self.error(request, error, media_type)
-            except Exception:
-                log.exception("unexpected error in %s %s", request.method, request.url.path)
-                return self.error(request, CallscopeError("An unexpected error occurred."), media_type)
+            except Exception as exc:
+                explained = self._explain(exc)
+                if explained is None:
+                    log.exception("unexpected error in %s %s", request.method, request.url.path)
+                    explained = CallscopeError("An unexpected error occurred.")
+                return self.error(request, explained, media_type)
 
         return run
 
     def error(self, request: Request, error: CallscopeError, media_type: str) -> Response:
         """UCWA's error body; a 401 also carries the sign-in challenge."""
+        if isinstance(error, Unavailable):  # UCWA's pool that can neither serve nor hand over
+            error = Gone(
+                f"{error.message} No backup pool is configured; discover again later.", subcode="CannotRedirect"
+            )
         status = status_of(error)
         headers = {}
         if status == 401:

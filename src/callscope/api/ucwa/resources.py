@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-LIST_RELS = frozenset({"participant", "acceptedByParticipant", "contact"})
+LIST_RELS = frozenset({"participant", "acceptedByParticipant", "contact", "group"})
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,9 @@ APPLICATION_PARTS = ("me", "people", "onlineMeetings", "communication")
 VIEWS: dict[str, Callable[[str, dict[str, Any]], Resource]] = {
     "me": me,
     "communication": communication,
-    "people": plain("people"),
+    "people": lambda application_id, _snapshot: plain("people")(application_id, _snapshot).link(
+        "myGroups", href_of(application_id, "people", "") + "/groups"
+    ),
     "onlineMeetings": plain("onlineMeetings"),
 }
 
