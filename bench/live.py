@@ -133,19 +133,26 @@ async def setups(base: str, key: Any, level: int, calls: int, first_user: int) -
 
 async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]:
     before = rss_mib(pid)
-    # Idle pooled connections expire before uvicorn closes them (5 s), so none is reused half-closed.
-    limits = httpx.Limits(max_connections=2 * count + 10, max_keepalive_connections=2 * count + 10, keepalive_expiry=2)
-    async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits) as http:
-        parked: list[asyncio.Task[None]] = []
+    # One client per batch of 100 pairs: httpx's pool scans all its connections for every request,
+    # which would make a single pool of 20,000 parked connections the bottleneck, not the server.
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400, keepalive_expiry=2)
+    clients: list[httpx.AsyncClient] = []
+    parked: list[asyncio.Task[None]] = []
+    try:
         for start in range(0, count, 100):  # pair up, call, and park at once: idle applications expire
+            http = httpx.AsyncClient(base_url=base, timeout=600, limits=limits)
+            clients.append(http)
             batch = await asyncio.gather(*(pair(http, key, i) for i in range(start, min(count, start + 100))))
             await asyncio.gather(*(one_call(c, e, u) for c, e, u in batch))
             parked += [asyncio.create_task(park(p)) for c, e, _ in batch for p in (c, e)]
         await asyncio.sleep(5)
         during = rss_mib(pid)
+    finally:
         for task in parked:
             task.cancel()
         await asyncio.gather(*parked, return_exceptions=True)
+        for http in clients:
+            await http.aclose()
     return before, during
 
 

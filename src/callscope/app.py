@@ -30,7 +30,8 @@ from callscope.api.ucwa.events import EventEndpoint
 from callscope.api.ucwa.pipeline import RateLimiter, UcwaPipeline
 from callscope.auth.tokens import TokenVerifier, load_or_create_key
 from callscope.config import Settings
-from callscope.services.applications import Applications
+from callscope.services.applications import Applications, system_clock
+from callscope.services.bridge import Bridge
 from callscope.services.call_records import CallRecords
 from callscope.services.calls import Calls, Renegotiations
 from callscope.services.contact_groups import ContactGroups
@@ -73,18 +74,21 @@ def create_services(settings: Settings) -> Services:
     users = Users(engine)
     applications = Applications(engine)
     channels = EventChannels(engine, applications, offload, Waiters())
+    ingestion = Ingestion(engine, schemas)
+    bridge = Bridge(ingestion.preparer, system_clock, frozenset(settings.test_call_targets))
+    ring_timeout_us = int(settings.ring_timeout_seconds * 1e6)
     return Services(
         engine=engine,
         schemas=schemas,
         call_records=CallRecords(engine),
         log_rows=LogRows(engine),
-        ingestion=Ingestion(engine, schemas),
+        ingestion=ingestion,
         users=users,
         applications=applications,
         offload=offload,
         channels=channels,
         presence=Presence(engine, applications, channels, users),
-        calls=Calls(engine, applications, channels, users, ring_timeout_us=int(settings.ring_timeout_seconds * 1e6)),
+        calls=Calls(engine, applications, channels, users, bridge, ring_timeout_us=ring_timeout_us),
     )
 
 

@@ -35,6 +35,8 @@ class Settings:
     ucwa_requests_per_second: float = 200.0  # per user, averaged; more is 429 TooManyRequests
     ucwa_request_burst: float = 1000.0
     external_issuers: tuple[ExternalIssuer, ...] = field(default_factory=tuple)
+    # SIP URIs of test-call services: calls to them are recorded with `isTest` true.
+    test_call_targets: tuple[str, ...] = ()
 
     @property
     def effective_database_url(self) -> str:
@@ -61,6 +63,12 @@ def live_call_timing_from_env(environ: dict[str, str] | None = None) -> dict[str
     if env.get("CALLSCOPE_RING_TIMEOUT_SECONDS"):
         timing["ring_timeout_seconds"] = float(env["CALLSCOPE_RING_TIMEOUT_SECONDS"])
     return timing
+
+
+def call_test_targets_from_env(environ: dict[str, str] | None = None) -> tuple[str, ...]:
+    """CALLSCOPE_TEST_CALL_TARGETS: SIP URIs separated by commas."""
+    env = os.environ if environ is None else environ
+    return tuple(part.strip().lower() for part in env.get("CALLSCOPE_TEST_CALL_TARGETS", "").split(",") if part.strip())
 
 
 def external_issuers_from_env(environ: dict[str, str] | None = None) -> tuple[ExternalIssuer, ...]:

@@ -102,7 +102,9 @@ def test_user_add_stores_a_hashed_password_that_signs_in(settings: Settings) -> 
     services = create_services(settings)
     assert services.users.authenticate("dora@example.com", "s3cret").tenant_id == "t1"
     with services.engine.connect() as conn:
-        stored = conn.exec_driver_sql("SELECT password_hash FROM users").scalar_one()
+        stored = conn.exec_driver_sql(  # the PostgreSQL database is shared: other tests' users may be there
+            "SELECT password_hash FROM users WHERE uri = 'sip:dora@example.com'"
+        ).scalar_one()
     assert stored.startswith("$argon2id$")
     assert "s3cret" not in stored
     services.engine.dispose()

@@ -107,9 +107,11 @@ class UcwaClient:
         self.token = token.json()["access_token"]
         return str(self.get(user_href).json()["_links"]["applications"]["href"])
 
-    def create_application(self, applications_href: str, endpoint_id: str = "device-1") -> httpx.Response:
+    def create_application(
+        self, applications_href: str, endpoint_id: str = "device-1", user_agent: str = "callscope-tests/1.0"
+    ) -> httpx.Response:
         return self.post(
-            applications_href, json={"UserAgent": "callscope-tests/1.0", "EndpointId": endpoint_id, "Culture": "en-US"}
+            applications_href, json={"UserAgent": user_agent, "EndpointId": endpoint_id, "Culture": "en-US"}
         )
 
 
@@ -141,12 +143,20 @@ def sdp_offer(video: bool = False, direction: str = "sendrecv") -> str:
 class Party:
     """One signed-in application that is available and reads its own event channel."""
 
-    def __init__(self, base_url: str, user: str, password: str, device: str, accept: str = "application/json") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        device: str,
+        accept: str = "application/json",
+        user_agent: str = "callscope-tests/1.0",
+    ) -> None:
         self.client = UcwaClient(base_url)
         self.client.http.headers["Accept"] = accept
         applications = self.client.sign_in(user, password)
         self.client.http.headers["Accept"] = "application/json"
-        self.application = self.client.create_application(applications, device).json()
+        self.application = self.client.create_application(applications, device, user_agent).json()
         self.next_events = self.application["_links"]["events"]["href"]
         self.backlog: list[dict[str, Any]] = []
         me = self.application["_embedded"]["me"]["_links"]["makeMeAvailable"]["href"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from callscope.app import create_app
-from callscope.config import Settings, external_issuers_from_env, live_call_timing_from_env
+from callscope.config import Settings, call_test_targets_from_env, external_issuers_from_env, live_call_timing_from_env
 
 
 def app_from_env() -> Starlette:
@@ -19,5 +19,6 @@ def app_from_env() -> Starlette:
         public_base_url=os.environ.get("CALLSCOPE_PUBLIC_BASE_URL") or None,
         external_issuers=external_issuers_from_env(),
         **live_call_timing_from_env(),  # type: ignore[arg-type]
+        test_call_targets=call_test_targets_from_env(),
     )
     return create_app(settings)

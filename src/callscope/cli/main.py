@@ -14,7 +14,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from callscope.config import DEFAULT_DATA_DIR, Settings, external_issuers_from_env, live_call_timing_from_env
+from callscope.config import (
+    DEFAULT_DATA_DIR,
+    Settings,
+    call_test_targets_from_env,
+    external_issuers_from_env,
+    live_call_timing_from_env,
+)
 from callscope.errors import CallscopeError
 
 if TYPE_CHECKING:
@@ -44,6 +50,7 @@ def _settings(data_dir: Path, database_url: str | None, public_base_url: str | N
         public_base_url=public_base_url,
         external_issuers=external_issuers_from_env(),
         **live_call_timing_from_env(),  # type: ignore[arg-type]
+        test_call_targets=call_test_targets_from_env(),
     )
 
 

@@ -17,6 +17,7 @@ from callscope.domain.negotiation import summarize
 from callscope.domain.users import sip_uri
 from callscope.errors import Conflict, InvalidRequest, NotFound
 from callscope.services.applications import Applications, Clock, system_clock
+from callscope.services.bridge import Bridge
 from callscope.services.events import EventChannels, Key
 from callscope.services.users import Users
 from callscope.storage import calls as store
@@ -33,6 +34,7 @@ class Calls:
         applications: Applications,
         channels: EventChannels,
         users: Users,
+        bridge: Bridge,
         clock: Clock = system_clock,
         ring_timeout_us: int = RING_TIMEOUT_US,
     ) -> None:
@@ -40,6 +42,7 @@ class Calls:
         self._applications = applications
         self._channels = channels
         self._users = users
+        self._bridge = bridge
         self._clock = clock
         self.ring_timeout_us = ring_timeout_us
 
@@ -70,11 +73,13 @@ class Calls:
                 offered,
             )
             store.insert_one(conn, call)
+            self._bridge.track(conn, None, call)
             keys = [self.publish(conn, call, app_id, domain.started_events(call, app_id))]
             keys += [self.publish(conn, call, a, domain.started_events(call, a)) for a in offered]
             if not offered:
                 ended = domain.transition(call, CallState.ENDED, outcome=Outcome.UNAVAILABLE, ended_us=now)
                 store.save(conn, call, ended)
+                self._bridge.track(conn, call, ended)
                 keys += self._fail(conn, ended)
                 call = ended
         self._channels.notify(keys)
@@ -219,6 +224,7 @@ class Calls:
             after, keys = change(conn, call)
             if not store.save(conn, call, after):
                 raise Conflict("The call changed meanwhile.", subcode="AnotherOperationPending")
+            self._bridge.track(conn, call, after)
         self._channels.notify(keys)
         return after
 

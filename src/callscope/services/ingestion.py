@@ -108,7 +108,7 @@ class Ingestion:
 
     def __init__(self, engine: Engine, schemas: Schemas) -> None:
         self._engine = engine
-        self._preparer = DocumentPreparer(schemas)
+        self.preparer = DocumentPreparer(schemas)
 
     def import_lines(
         self,
@@ -124,7 +124,7 @@ class Ingestion:
                 if not line.strip():
                     continue
                 result.lines += 1
-                batch.add(self._preparer.prepare(number, line))
+                batch.add(self.preparer.prepare(number, line))
                 if len(batch) >= BATCH:
                     self._flush(conn, tenant_id, batch, result)
                     if progress:

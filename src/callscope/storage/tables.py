@@ -118,3 +118,16 @@ contact_groups = Table(
     Column("number", Integer, primary_key=True),  # 2..64; 1 is the default group, never stored
     Column("name", String(256), nullable=False),
 )
+
+
+call_facts = Table(
+    "call_facts",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("call_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # order of writing, per call
+    Column("at_us", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("app", String(64), nullable=True),
+    Column("data", Text, nullable=False),  # JSON
+)

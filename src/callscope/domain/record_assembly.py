@@ -1,0 +1,201 @@
+"""A call's Graph callRecord, folded from its facts (`call_history`): pure, so golden-tested.
+
+A peer-to-peer call gives one session from the caller's endpoint (the device that invited) to
+the callee's (the device that answered). An answered session has one segment per stretch of
+stable media: it opens on the answer and again at every accepted renegotiation, hold and resume.
+A call nobody answered has one segment from invitation to end, both carrying its failureInfo.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from callscope.domain.call_history import Fact, FactKind
+from callscope.domain.timestamps import format_graph, from_microseconds
+from callscope.domain.user_agents import client_user_agent
+from callscope.domain.users import default_name
+
+NS = "#microsoft.graph.callRecords"
+GRAPH_MODALITIES = {"Audio": "audio", "Video": "video", "ApplicationSharing": "screenSharing"}
+MEDIA_LABELS = {"Audio": "main-audio", "Video": "main-video", "ApplicationSharing": "applicationsharing-video"}
+# How a call that never connected ended, as failureInfo reasons (stage callSetup).
+SETUP_FAILURES = {
+    "Declined": "Declined",
+    "Canceled": "Cancelled",
+    "Timeout": "NoAnswer",
+    "TemporarilyUnavailable": "CalleeUnavailable",
+}
+
+
+@dataclass(frozen=True)
+class CallIdentity:
+    """Who and what a record is about, beside its facts."""
+
+    tenant_id: str
+    call_id: str
+    names: Mapping[str, str]  # display names by SIP URI
+    test_targets: frozenset[str] = frozenset()  # SIP URIs of test-call services
+
+
+def record_id(tenant_id: str, call_id: str) -> str:
+    """The callRecord id of a call: a GUID, the same every time it is asked for."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"callscope:{tenant_id}:{call_id}"))
+
+
+def user_id(uri: str) -> str:
+    """A user's Graph id: a GUID derived from the SIP URI (what `participants_v2/any(...)` filters on)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, uri))
+
+
+def assemble(who: CallIdentity, facts: Sequence[Fact], version: int, modified_us: int) -> dict[str, Any]:
+    """The callRecord document (beta's shape, which also carries v1.0's properties)."""
+    timeline = sorted(facts, key=lambda f: f.at_us)
+    invited = _one(timeline, FactKind.INVITED)
+    ended = _one(timeline, FactKind.ENDED)
+    caller, callee = invited.data["callerUri"], invited.data["calleeUri"]
+    session = _session(who, timeline, invited, ended)
+    return {
+        "@odata.type": f"{NS}.callRecord",
+        "id": record_id(who.tenant_id, who.call_id),
+        "version": version,
+        "type": "peerToPeer",
+        "modalities": session["modalities"],
+        "startDateTime": _time(invited.at_us),
+        "endDateTime": _time(ended.at_us),
+        "lastModifiedDateTime": _time(modified_us),
+        "joinWebUrl": None,
+        "organizer": {"user": _identity(who, caller)},
+        "participants": [{"user": _identity(who, uri)} for uri in (caller, callee)],
+        "organizer_v2": _participant(who, caller, "organizer"),
+        "participants_v2": [_participant(who, uri, "participant") for uri in (caller, callee)],
+        "sessions": [session],
+    }
+
+
+def _session(who: CallIdentity, timeline: Sequence[Fact], invited: Fact, ended: Fact) -> dict[str, Any]:
+    answered = next((f for f in timeline if f.kind is FactKind.ANSWERED), None)
+    feedback = {f.app: f.data for f in timeline if f.kind is FactKind.FEEDBACK}  # the latest per side wins
+    caller = _endpoint(who, invited.data["callerUri"], invited.data["userAgent"], feedback.get(invited.app))
+    agent = answered.data["userAgent"] if answered else None
+    callee = _endpoint(who, invited.data["calleeUri"], agent, feedback.get(answered.app) if answered else None)
+    failure = None if answered else _failure("callSetup", SETUP_FAILURES.get(ended.data.get("outcome") or "", "Ended"))
+    stretches: list[tuple[int, int, list[str]]] = (
+        [(invited.at_us, ended.at_us, [])] if answered is None else _stretches(timeline, answered, ended)
+    )
+    segments = [
+        _segment(who, n, start, end, caller, callee, media, failure) for n, (start, end, media) in enumerate(stretches)
+    ]
+    modalities = _union(m for _, _, media in stretches for m in media)
+    return {
+        "@odata.type": f"{NS}.session",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{record_id(who.tenant_id, who.call_id)}/session")),
+        "modalities": modalities,
+        "isTest": invited.data["calleeUri"] in who.test_targets,
+        "startDateTime": _time(invited.at_us),
+        "endDateTime": _time(ended.at_us),
+        "caller": caller,
+        "callee": callee,
+        "failureInfo": failure,
+        "segments": segments,
+    }
+
+
+def _stretches(timeline: Sequence[Fact], answered: Fact, ended: Fact) -> list[tuple[int, int, list[str]]]:
+    """(start, end, modalities) of each stretch of stable media between the answer and the end."""
+    changes = [
+        answered,
+        *(f for f in timeline if f.kind is FactKind.MEDIA and answered.at_us <= f.at_us <= ended.at_us),
+    ]
+    bounds = [*(f.at_us for f in changes[1:]), ended.at_us]
+    return [(change.at_us, end, list(change.data["modalities"])) for change, end in zip(changes, bounds, strict=True)]
+
+
+def _segment(
+    who: CallIdentity,
+    number: int,
+    start: int,
+    end: int,
+    caller: dict[str, Any],
+    callee: dict[str, Any],
+    modalities: list[str],
+    failure: dict[str, Any] | None,
+) -> dict[str, Any]:
+    base = record_id(who.tenant_id, who.call_id)
+    return {
+        "@odata.type": f"{NS}.segment",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/segment/{number}")),
+        "startDateTime": _time(start),
+        "endDateTime": _time(end),
+        "caller": caller,
+        "callee": callee,
+        "failureInfo": failure,
+        "media": [{"@odata.type": f"{NS}.media", "label": MEDIA_LABELS[m], "streams": []} for m in modalities],
+    }
+
+
+def _endpoint(who: CallIdentity, uri: str, agent: str | None, feedback: Mapping[str, Any] | None) -> dict[str, Any]:
+    endpoint: dict[str, Any] = {
+        "@odata.type": f"{NS}.participantEndpoint",
+        "associatedIdentity": {
+            "@odata.type": f"{NS}.userIdentity",
+            **_identity(who, uri),
+            "userPrincipalName": uri.removeprefix("sip:"),
+        },
+        "identity": {"@odata.type": "#microsoft.graph.communicationsIdentitySet", "user": _identity(who, uri)},
+        "userAgent": None if agent is None else {"@odata.type": f"{NS}.clientUserAgent", **client_user_agent(agent)},
+        "feedback": None,
+    }
+    if feedback is not None:
+        endpoint["feedback"] = {
+            "@odata.type": f"{NS}.userFeedback",
+            "rating": feedback["rating"],
+            "text": feedback.get("text"),
+            "tokens": {"@odata.type": f"{NS}.feedbackTokenSet", **feedback.get("tokens", {})},
+        }
+    return endpoint
+
+
+def _participant(who: CallIdentity, uri: str, kind: str) -> dict[str, Any]:
+    identity = _identity(who, uri)
+    return {
+        "@odata.type": f"{NS}.{kind}",
+        "id": identity["id"],
+        "identity": {"@odata.type": "#microsoft.graph.communicationsIdentitySet", "user": identity},
+        "administrativeUnitInfos": [],
+    }
+
+
+def _identity(who: CallIdentity, uri: str) -> dict[str, Any]:
+    name = who.names.get(uri) or default_name(uri)
+    return {
+        "@odata.type": "#microsoft.graph.identity",
+        "id": user_id(uri),
+        "displayName": name,
+        "tenantId": who.tenant_id,
+    }
+
+
+def _failure(stage: str, reason: str) -> dict[str, Any]:
+    return {"@odata.type": f"{NS}.failureInfo", "stage": stage, "reason": reason}
+
+
+def _union(modalities: Any) -> list[str]:
+    seen: list[str] = []
+    for modality in modalities:
+        if GRAPH_MODALITIES[modality] not in seen:
+            seen.append(GRAPH_MODALITIES[modality])
+    return seen
+
+
+def _one(timeline: Sequence[Fact], kind: FactKind) -> Fact:
+    found = [f for f in timeline if f.kind is kind]
+    if len(found) != 1:
+        raise ValueError(f"a finished call has exactly one {kind} fact, not {len(found)}")
+    return found[0]
+
+
+def _time(microseconds: int) -> str:
+    return format_graph(from_microseconds(microseconds))

@@ -1,0 +1,68 @@
+"""The bridge from live calls to call records.
+
+Every stored change of a call passes through `Bridge.track`, inside the transaction that stores
+the change: the facts it adds are written beside it, and once the call has ended its callRecord
+is assembled from all its facts and written too. The record is therefore readable the moment the
+hang-up commits. Facts that arrive after the end (feedback, a last quality report) write the
+record again with `version` + 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+from sqlalchemy import Connection
+
+from callscope.domain import call_records as records_domain
+from callscope.domain.call_history import facts
+from callscope.domain.calls import Call, CallState
+from callscope.domain.record_assembly import CallIdentity, assemble, record_id
+from callscope.services.ingestion import DocumentPreparer
+from callscope.storage import applications as applications_store
+from callscope.storage import call_facts as facts_store
+from callscope.storage import call_records as records_store
+from callscope.storage import users as users_store
+
+Clock = Callable[[], int]
+
+
+class Bridge:
+    """Keeps each call's facts and writes its call record when it ends (and again when facts come later)."""
+
+    def __init__(self, preparer: DocumentPreparer, clock: Clock, test_targets: frozenset[str] = frozenset()) -> None:
+        self._preparer = preparer
+        self._clock = clock
+        self._test_targets = test_targets
+        self._encoder = msgspec.json.Encoder()
+
+    def track(self, conn: Connection, before: Call | None, after: Call) -> None:
+        """Record what the change from `before` to `after` adds; write the record of an ended call."""
+        now = self._clock()
+        agents = {}
+        for app_id in (after.caller_app, after.answered_by):
+            application = applications_store.find(conn, after.tenant_id, app_id) if app_id else None
+            if application is not None:
+                agents[application.id] = application.user_agent
+        new = facts(before, after, now, agents)
+        if not new:
+            return
+        facts_store.append(conn, after.tenant_id, after.id, new)
+        if after.state is CallState.ENDED:
+            self._write_record(conn, after, now)
+
+    def _write_record(self, conn: Connection, call: Call, now: int) -> None:
+        tenant_id = call.tenant_id
+        names = {}
+        for uri in (call.caller_uri, call.callee_uri):
+            user = users_store.find(conn, tenant_id, uri)
+            if user is not None:
+                names[uri] = user.display_name
+        identity = CallIdentity(tenant_id, call.id, names, self._test_targets)
+        key = record_id(tenant_id, call.id)
+        stored = records_store.find_version(conn, tenant_id, key)
+        version = (stored or 0) + 1
+        document = assemble(identity, facts_store.find_all(conn, tenant_id, call.id), version, now)
+        prepared = self._preparer.prepare(1, self._encoder.encode(document))
+        assert isinstance(prepared, records_domain.StoredRecord)
+        records_store.write(conn, tenant_id, [prepared], [key] if stored is not None else [])

@@ -1,0 +1,48 @@
+"""Facts from the changes of a call."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from callscope.domain.call_history import FactKind, facts
+from callscope.domain.calls import Call, CallState, Outcome
+from tests.support.ucwa import sdp_offer
+
+RINGING = Call(
+    "t",
+    "c1",
+    "app-a",
+    "sip:a@x",
+    "sip:b@x",
+    None,
+    None,
+    None,
+    sdp_offer(video=True),
+    ("Audio", "Video"),
+    100,
+    ("app-b",),
+)
+AGENTS = {"app-a": "agent A", "app-b": "agent B"}
+
+
+def test_a_new_call_is_invited_and_an_answer_agrees_on_the_media_of_both_sides() -> None:
+    (invited,) = facts(None, RINGING, 100, AGENTS)
+    assert (invited.kind, invited.app, invited.data["userAgent"]) == (FactKind.INVITED, "app-a", "agent A")
+    answered = replace(
+        RINGING, state=CallState.ESTABLISHED, answered_by="app-b", answer_sdp=sdp_offer(), connected_us=150
+    )
+    (fact,) = facts(RINGING, answered, 160, AGENTS)
+    assert (fact.kind, fact.at_us, fact.app, fact.data["modalities"]) == (FactKind.ANSWERED, 150, "app-b", ["Audio"])
+
+
+def test_media_changes_feedback_and_the_end_are_facts_and_nothing_else_is() -> None:
+    live = replace(RINGING, state=CallState.ESTABLISHED, answered_by="app-b", answer_sdp=sdp_offer(), connected_us=150)
+    assert facts(live, replace(live, revision=3), 200, AGENTS) == []
+    held = replace(live, held_by="app-b")
+    (hold,) = facts(live, held, 200, AGENTS)
+    assert (hold.kind, hold.data) == (FactKind.MEDIA, {"modalities": ["Audio", "Video"], "held": True})
+    rated = replace(held, feedback={"app-a": {"rating": "good"}})
+    assert [f.kind for f in facts(held, rated, 210, AGENTS)] == [FactKind.FEEDBACK]
+    ended = replace(rated, state=CallState.ENDED, outcome=Outcome.HUNG_UP, ended_us=300)
+    (end,) = facts(rated, ended, 310, AGENTS)
+    assert (end.kind, end.at_us, end.data) == (FactKind.ENDED, 300, {"outcome": "Ended"})

@@ -1,0 +1,73 @@
+"""The callRecord fold, against golden documents (CALLSCOPE_UPDATE_GOLDEN=1 rewrites them)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from callscope.domain.call_history import Fact, FactKind
+from callscope.domain.record_assembly import CallIdentity, assemble, record_id
+from callscope.services.ingestion import DocumentPreparer
+from callscope.services.schemas import load_schemas
+
+GOLDEN = Path(__file__).parent / "golden"
+T0 = 1_763_900_000_000_000  # 2025-11-23T12:13:20Z, in microseconds
+S = 1_000_000
+WHO = CallIdentity("tenant-1", "c0ffee", {"sip:alice@example.com": "Alice", "sip:bob@example.com": "Bob"})
+INVITED = Fact(
+    FactKind.INVITED,
+    T0,
+    "app-a",
+    {
+        "callerUri": "sip:alice@example.com",
+        "calleeUri": "sip:bob@example.com",
+        "userAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Teams/24295.605.3225.8804",
+        "modalities": ["Audio"],
+        "subject": None,
+    },
+)
+CONNECTED = [
+    INVITED,
+    Fact(FactKind.ANSWERED, T0 + 4 * S, "app-b", {"userAgent": "Teams/6.14.1 (iOS 17.5)", "modalities": ["Audio"]}),
+    Fact(FactKind.MEDIA, T0 + 60 * S, None, {"modalities": ["Audio", "Video"], "held": False}),
+    Fact(FactKind.MEDIA, T0 + 120 * S, None, {"modalities": ["Audio", "Video"], "held": True}),
+    Fact(FactKind.MEDIA, T0 + 150 * S, None, {"modalities": ["Audio"], "held": False}),
+    Fact(FactKind.FEEDBACK, T0 + 170 * S, "app-a", {"rating": "good", "text": None, "tokens": {"Echo": False}}),
+    Fact(FactKind.ENDED, T0 + 180 * S, None, {"outcome": "Ended"}),
+]
+DECLINED = [INVITED, Fact(FactKind.ENDED, T0 + 7 * S, None, {"outcome": "Declined"})]
+
+
+def _check_golden(name: str, document: dict[str, Any]) -> None:
+    path = GOLDEN / f"{name}.json"
+    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if os.environ.get("CALLSCOPE_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+
+@pytest.mark.parametrize(("name", "facts"), [("connected_call", CONNECTED), ("declined_call", DECLINED)])
+def test_records_match_their_golden_documents_and_the_schema(name: str, facts: list[Fact]) -> None:
+    document = assemble(WHO, facts, version=1, modified_us=T0 + 181 * S)
+    _check_golden(name, document)
+    DocumentPreparer(load_schemas()).prepare(1, msgspec.json.encode(document))  # valid against the CSDL
+
+
+def test_segments_follow_each_media_change_and_facts_order_by_time() -> None:
+    document = assemble(WHO, list(reversed(CONNECTED)), version=3, modified_us=T0)
+    (session,) = document["sessions"]
+    starts = [s["startDateTime"][11:19] for s in session["segments"]]
+    assert starts == ["12:13:24", "12:14:20", "12:15:20", "12:15:50"]
+    assert session["segments"][-1]["endDateTime"] == document["endDateTime"]
+    assert document["modalities"] == ["audio", "video"] and document["version"] == 3
+    assert document["id"] == record_id("tenant-1", "c0ffee") == assemble(WHO, CONNECTED, 1, T0)["id"]
+
+
+def test_an_unfinished_call_is_not_a_record() -> None:
+    with pytest.raises(ValueError, match="ended"):
+        assemble(WHO, [INVITED], version=1, modified_us=T0)

@@ -1,0 +1,164 @@
+"""Live UCWA calls become Graph call records the moment they end, read back with Microsoft's SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+
+from callscope.app import Services
+from callscope.domain.record_assembly import user_id
+from tests.api.ucwa.test_renegotiation import renegotiate
+from tests.conftest import TENANT, TokenFactory
+from tests.support.graph_sdk import beta_client, v1_client
+from tests.support.ucwa import Party, sdp_offer
+
+SDP = {"Content-Type": "application/sdp"}
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0.0.0 Safari/537.36"  # UCWA allows 100 characters
+TEAMS = "Teams/6.14.1 (iPhone15,2; iOS 17.5)"
+
+
+@pytest.fixture
+def people(base_url: str, services: Services) -> tuple[Party, Party]:
+    services.users.add(TENANT, "alice@example.com", "Alice Ångström", "pw")
+    services.users.add(TENANT, "bob@example.com", "Bob 李", "pw")
+    alice = Party(base_url, "alice@example.com", "pw", "laptop", user_agent=CHROME)
+    return alice, Party(base_url, "bob@example.com", "pw", "phone", user_agent=TEAMS)
+
+
+def _record(base_url: str, token: str, record_id: str, flavour: str = "beta") -> Any:
+    client = (beta_client if flavour == "beta" else v1_client)(base_url, token)
+    builder = client.communications.call_records.by_call_record_id(record_id)
+    config = RequestConfiguration(
+        query_parameters=builder.CallRecordItemRequestBuilderGetQueryParameters(
+            expand=["sessions($expand=segments)", "participants_v2"]
+        )
+    )
+
+    async def get() -> Any:
+        try:
+            return await builder.get(request_configuration=config)
+        finally:
+            await client.request_adapter._http_client.aclose()
+
+    return asyncio.run(get())
+
+
+def _only_record(base_url: str, token: str) -> dict[str, Any]:
+    listed = httpx.get(
+        f"{base_url}/beta/communications/callRecords", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert len(listed["value"]) == 1, listed
+    return dict(listed["value"][0])
+
+
+def test_a_call_with_video_hold_resume_and_feedback_is_a_record_at_hang_up(
+    base_url: str, make_token: TokenFactory, people: tuple[Party, Party]
+) -> None:
+    alice, bob = people
+    alice.client.post(alice.start_audio_video, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
+    incoming = bob.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
+    bob.client.post(incoming["_links"]["acceptWithAnswer"]["href"], content=sdp_offer(), headers=SDP)
+    alice_session = alice.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    bob_session = bob.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    renegotiate(alice, bob, alice_session["_links"]["renegotiations"]["href"], sdp_offer(video=True))
+    held = renegotiate(
+        bob, alice, bob_session["_links"]["renegotiations"]["href"], sdp_offer(video=True, direction="sendonly")
+    )
+    renegotiate(bob, alice, held["_links"]["resumeAudioVideo"]["href"], sdp_offer(video=True))
+    feedback = alice_session["_links"]["publishCallQualityFeedback"]["href"]
+    rated = alice.client.post(feedback, json={"rating": "Good", "text": "clear", "tokens": {"Echo": True}})
+    assert rated.status_code == 204
+    token = make_token()
+    assert (
+        httpx.get(f"{base_url}/beta/communications/callRecords", headers={"Authorization": f"Bearer {token}"}).json()[
+            "value"
+        ]
+        == []
+    )  # nothing before the end
+
+    stop = alice_session["_links"]["audioVideo"]["href"] + "/stopAudioVideo"
+    assert alice.client.post(stop).status_code == 204
+    listed = _only_record(base_url, token)  # readable as soon as the hang-up returned
+
+    record = _record(base_url, token, listed["id"])
+    assert (record.version, record.type.value, [m.value for m in record.modalities]) == (
+        1,
+        "peerToPeer",
+        ["audio", "video"],
+    )
+    assert record.organizer_v2.id == user_id("sip:alice@example.com")
+    assert {p.identity.user.display_name for p in record.participants_v2} == {"Alice Ångström", "Bob 李"}
+    (session,) = record.sessions
+    assert session.caller.associated_identity.display_name == "Alice Ångström"
+    assert session.callee.associated_identity.display_name == "Bob 李"
+    assert (session.caller.user_agent.platform.value, session.caller.user_agent.product_family.value) == (
+        "web",
+        "unknown",
+    )
+    assert (session.callee.user_agent.platform.value, session.callee.user_agent.product_family.value) == (
+        "iOS",
+        "teams",
+    )
+    assert session.caller.user_agent.header_value == CHROME
+    assert (session.caller.feedback.rating.value, session.caller.feedback.text) == ("good", "clear")
+    assert session.caller.feedback.tokens.additional_data == {"Echo": True}
+    assert session.callee.feedback is None and session.failure_info is None
+    # connected (audio) → video added → held → resumed: four stretches of stable media
+    assert [[m.label for m in s.media] for s in session.segments] == [
+        ["main-audio"],
+        ["main-audio", "main-video"],
+        ["main-audio", "main-video"],
+        ["main-audio", "main-video"],
+    ]
+    bounds = [(s.start_date_time, s.end_date_time) for s in session.segments]
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+    assert bounds[-1][1] == session.end_date_time == record.end_date_time
+    assert record.start_date_time <= bounds[0][0]
+
+    v1 = _record(base_url, token, listed["id"], "v1.0")
+    assert v1.organizer.user.display_name == "Alice Ångström"
+
+    late = bob.client.post(
+        bob_session["_links"]["publishCallQualityFeedback"]["href"],
+        json={"rating": "poor", "tokens": {"NoSound": True}},
+    )
+    assert late.status_code == 204
+    again = _record(base_url, token, listed["id"])
+    assert again.version == 2 and again.last_modified_date_time > record.last_modified_date_time
+    assert again.sessions[0].callee.feedback.rating.value == "poor"
+    assert isinstance(again.last_modified_date_time, datetime)
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [("decline", "Declined"), ("cancel", "Cancelled"), ("nobody", "NoAnswer")],
+)
+def test_calls_that_never_connect_are_records_with_failure_info(
+    base_url: str, make_token: TokenFactory, people: tuple[Party, Party], how: str, reason: str
+) -> None:
+    alice, bob = people
+    started = alice.client.post(
+        alice.start_audio_video, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP
+    )
+    incoming = bob.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
+    if how == "decline":
+        assert bob.client.post(incoming["_links"]["decline"]["href"]).status_code == 204
+    elif how == "cancel":
+        outgoing = alice.client.get(started.headers["location"]).json()
+        assert alice.client.post(outgoing["_links"]["cancel"]["href"]).status_code == 204
+    else:  # the suite's ring timeout is 3 s
+        alice.wait_for("audioVideoInvitation", "completed", timeout=15)
+    token = make_token()
+    record = _record(base_url, token, _only_record(base_url, token)["id"])
+    (session,) = record.sessions
+    assert (session.failure_info.stage.value, session.failure_info.reason) == ("callSetup", reason)
+    (segment,) = session.segments
+    assert segment.failure_info.reason == reason and segment.media == []
+    assert session.callee.user_agent is None  # nobody answered
+    assert session.caller.user_agent.header_value == CHROME
