@@ -145,6 +145,8 @@ async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]
             batch = await asyncio.gather(*(pair(http, key, i) for i in range(start, min(count, start + 100))))
             await asyncio.gather(*(one_call(c, e, u) for c, e, u in batch))
             parked += [asyncio.create_task(park(p)) for c, e, _ in batch for p in (c, e)]
+            if (start + 100) % 1000 == 0:
+                print(f"  {start + 100:,} idle calls parked: server RSS {rss_mib(pid):,.0f} MiB", flush=True)
         await asyncio.sleep(5)
         during = rss_mib(pid)
     finally:

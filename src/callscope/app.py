@@ -19,6 +19,7 @@ from callscope.api.graph.log_rows import LogRowsEndpoints
 from callscope.api.graph.metadata import MetadataEndpoint
 from callscope.api.graph.router import GraphPipeline
 from callscope.api.graph.shaping import Shaper
+from callscope.api.graph.subscriptions import SubscriptionEndpoints
 from callscope.api.ingest import IngestEndpoint
 from callscope.api.openapi import OpenApiEndpoint
 from callscope.api.routes import GraphRoutes, build_routes, ucwa_routes
@@ -38,10 +39,13 @@ from callscope.services.contact_groups import ContactGroups
 from callscope.services.events import EventChannels, Waiters
 from callscope.services.ingestion import Ingestion
 from callscope.services.log_rows import LogRows
+from callscope.services.notifier import Notifier, Retries
 from callscope.services.offload import Offload
 from callscope.services.presence import Presence
 from callscope.services.schemas import Schemas, load_schemas
+from callscope.services.subscriptions import Subscriptions
 from callscope.services.users import Users
+from callscope.services.webhooks import Webhooks
 from callscope.storage.database import StoreHealth, connect, migrate
 
 log = logging.getLogger("callscope")
@@ -62,6 +66,9 @@ class Services:
     channels: EventChannels
     presence: Presence
     calls: Calls
+    webhooks: Webhooks
+    subscriptions: Subscriptions
+    notifier: Notifier
 
 
 def create_services(settings: Settings) -> Services:
@@ -74,8 +81,14 @@ def create_services(settings: Settings) -> Services:
     users = Users(engine)
     applications = Applications(engine)
     channels = EventChannels(engine, applications, offload, Waiters())
-    ingestion = Ingestion(engine, schemas)
-    bridge = Bridge(ingestion.preparer, system_clock, frozenset(settings.test_call_targets))
+    webhooks = Webhooks()
+    subscriptions = Subscriptions(engine, webhooks, system_clock)
+    ingestion = Ingestion(engine, schemas, subscriptions)
+    bridge = Bridge(ingestion.preparer, subscriptions, system_clock, frozenset(settings.test_call_targets))
+    retries = Retries(
+        first_us=int(settings.notification_retry_seconds * 1e6),
+        give_up_us=int(settings.notification_give_up_seconds * 1e6),
+    )
     ring_timeout_us = int(settings.ring_timeout_seconds * 1e6)
     return Services(
         engine=engine,
@@ -89,6 +102,9 @@ def create_services(settings: Settings) -> Services:
         channels=channels,
         presence=Presence(engine, applications, channels, users),
         calls=Calls(engine, applications, channels, users, bridge, ring_timeout_us=ring_timeout_us),
+        webhooks=webhooks,
+        subscriptions=subscriptions,
+        notifier=Notifier(engine, webhooks, offload, system_clock, retries),
     )
 
 
@@ -114,6 +130,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         MetadataEndpoint(services.schemas.csdl),
         IngestEndpoint(services.ingestion, settings.max_body_bytes),
         OpenApiEndpoint(),
+        SubscriptionEndpoints(services.subscriptions),
     )
     limiter = RateLimiter(settings.ucwa_requests_per_second, settings.ucwa_request_burst)
     ucwa = UcwaPipeline(verifier, limiter, explain)
@@ -142,7 +159,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
 
 def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """Background work while the server runs: ending calls nobody answered, relaying event signals."""
+    """Background work while the server runs: ending calls nobody answered, relaying event signals,
+    delivering change notifications."""
     interval = max(0.05, min(1.0, settings.ring_timeout_seconds / 4))
 
     @contextlib.asynccontextmanager
@@ -150,12 +168,15 @@ def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], A
         tasks = [
             asyncio.create_task(_expire_unanswered(services, interval)),
             asyncio.create_task(services.channels.relay_signals()),
+            asyncio.create_task(services.notifier.run()),
         ]
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await services.webhooks.close()
 
     return lifespan
 

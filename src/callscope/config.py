@@ -37,6 +37,10 @@ class Settings:
     external_issuers: tuple[ExternalIssuer, ...] = field(default_factory=tuple)
     # SIP URIs of test-call services: calls to them are recorded with `isTest` true.
     test_call_targets: tuple[str, ...] = ()
+    # Change notifications: the first retry of a failed delivery (each next one waits twice as
+    # long, at most 10 minutes), and how long delivery is tried before the subscription is removed.
+    notification_retry_seconds: float = 1.0
+    notification_give_up_seconds: float = 4 * 3600.0
 
     @property
     def effective_database_url(self) -> str:

@@ -14,6 +14,7 @@ from callscope.api.graph.log_rows import LogRowsEndpoints
 from callscope.api.graph.metadata import MetadataEndpoint
 from callscope.api.graph.paths import parse_target
 from callscope.api.graph.router import GraphPipeline
+from callscope.api.graph.subscriptions import SubscriptionEndpoints
 from callscope.api.ingest import IngestEndpoint
 from callscope.api.openapi import OpenApiEndpoint
 from callscope.api.ucwa.applications import ApplicationEndpoints
@@ -190,6 +191,7 @@ def build_routes(
     metadata: MetadataEndpoint,
     ingest: IngestEndpoint,
     openapi: OpenApiEndpoint,
+    subscriptions: SubscriptionEndpoints,
 ) -> list[Route]:
     """The route table of the records API (Graph dialect)."""
     routes = [
@@ -203,6 +205,20 @@ def build_routes(
     ]
     for version in VERSIONS:
         routes.append(Route(f"/{version}/$metadata", metadata.get, methods=["GET"]))
+        routes.append(
+            Route(
+                f"/{version}/subscriptions",
+                pipeline.endpoint(subscriptions.collection, READ_RECORDS, frozenset({"GET", "POST"})),
+                methods=ALL_METHODS,
+            )
+        )
+        routes.append(
+            Route(
+                f"/{version}/subscriptions/{{id}}",
+                pipeline.endpoint(subscriptions.item, READ_RECORDS, frozenset({"GET", "PATCH", "DELETE"})),
+                methods=ALL_METHODS,
+            )
+        )
         routes.append(
             Route(
                 f"/{version}/{{rest:path}}",

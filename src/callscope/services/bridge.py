@@ -2,8 +2,9 @@
 
 Every stored change of a call passes through `Bridge.track`, inside the transaction that stores
 the change: the facts it adds are written beside it, and once the call has ended its callRecord
-is assembled from all its facts and written too. The record is therefore readable the moment the
-hang-up commits. Facts that arrive after the end (feedback, a last quality report) write the
+is assembled from all its facts and written too, with the change notifications it causes (the
+outbox). The record is therefore readable the moment the hang-up commits, and no notification
+can be lost between the two. Facts that arrive after the end (feedback, a last quality report) write the
 record again with `version` + 1.
 """
 
@@ -19,6 +20,7 @@ from callscope.domain.call_history import facts
 from callscope.domain.calls import Call, CallState
 from callscope.domain.record_assembly import CallIdentity, assemble, record_id
 from callscope.services.ingestion import DocumentPreparer
+from callscope.services.subscriptions import Subscriptions
 from callscope.storage import applications as applications_store
 from callscope.storage import call_facts as facts_store
 from callscope.storage import call_records as records_store
@@ -30,8 +32,15 @@ Clock = Callable[[], int]
 class Bridge:
     """Keeps each call's facts and writes its call record when it ends (and again when facts come later)."""
 
-    def __init__(self, preparer: DocumentPreparer, clock: Clock, test_targets: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        preparer: DocumentPreparer,
+        subscriptions: Subscriptions,
+        clock: Clock,
+        test_targets: frozenset[str] = frozenset(),
+    ) -> None:
         self._preparer = preparer
+        self._subscriptions = subscriptions
         self._clock = clock
         self._test_targets = test_targets
         self._encoder = msgspec.json.Encoder()
@@ -66,3 +75,4 @@ class Bridge:
         prepared = self._preparer.prepare(1, self._encoder.encode(document))
         assert isinstance(prepared, records_domain.StoredRecord)
         records_store.write(conn, tenant_id, [prepared], [key] if stored is not None else [])
+        self._subscriptions.announce(conn, tenant_id, [(key, version, prepared.participant_ids)])

@@ -15,6 +15,7 @@ from callscope.domain.documents import odata_type, strip_annotations
 from callscope.domain.log_rows import KINDS_BY_TYPE, StoredLogRow, stored_log_row
 from callscope.errors import InvalidDocument
 from callscope.services.schemas import Schemas
+from callscope.services.subscriptions import Subscriptions
 from callscope.storage import call_records as records_store
 from callscope.storage import log_rows as log_rows_store
 
@@ -106,9 +107,10 @@ class DocumentPreparer:
 class Ingestion:
     """Validates documents against the schema and writes them in one transaction."""
 
-    def __init__(self, engine: Engine, schemas: Schemas) -> None:
+    def __init__(self, engine: Engine, schemas: Schemas, subscriptions: Subscriptions) -> None:
         self._engine = engine
         self.preparer = DocumentPreparer(schemas)
+        self._subscriptions = subscriptions
 
     def import_lines(
         self,
@@ -137,6 +139,7 @@ class Ingestion:
             existing = records_store.find_versions(conn, tenant_id, (r.id for r in batch.records))
             plan = records_domain.plan_writes(batch.records, existing)
             records_store.write(conn, tenant_id, plan.writes, plan.replaced)
+            self._subscriptions.announce(conn, tenant_id, ((r.id, r.version, r.participant_ids) for r in plan.writes))
             result.records_written += len(plan.writes)
             result.records_replaced += len(plan.replaced)
             result.records_ignored += plan.ignored

@@ -131,3 +131,35 @@ call_facts = Table(
     Column("app", String(64), nullable=True),
     Column("data", Text, nullable=False),  # JSON
 )
+
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("resource", String(400), nullable=False),
+    Column("change_types", String(32), nullable=False),
+    Column("notification_url", String(2048), nullable=False),
+    Column("lifecycle_url", String(2048), nullable=True),
+    Column("client_state", String(128), nullable=True),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("participant_id", String(128), nullable=True),
+    Column("creator_id", String(256), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("subscription_id", String(64), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("body", LargeBinary, nullable=False),  # the JSON to POST
+    Column("lifecycle", Integer, nullable=False, server_default="0"),  # 1: a lifecycle notification
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("due_us", BigInteger, nullable=False),  # next attempt, or the end of a claim in progress
+    Column("created_us", BigInteger, nullable=False),
+    Index("ix_outbox_due", "due_us"),
+)

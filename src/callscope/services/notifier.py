@@ -1,0 +1,111 @@
+"""Delivers the outbox: at least once, retried with backoff across restarts, then given up.
+
+Every process polls the outbox a few times a second and claims due messages for a short lease,
+so several processes on one PostgreSQL never send the same message at the same time, and a
+message claimed by a process that died is sent again once its lease ends. A notification that
+still fails after `give_up_us` is dropped and its subscription removed, with a
+`subscriptionRemoved` lifecycle notification to the subscription's lifecycle URL, as Graph does
+with endpoints that keep failing. Notifications for subscriptions that expired or were deleted
+meanwhile are dropped unsent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import msgspec
+from sqlalchemy import Connection, Engine
+
+from callscope.domain.subscriptions import lifecycle
+from callscope.services.applications import Clock
+from callscope.services.offload import Offload
+from callscope.services.webhooks import Webhooks
+from callscope.storage import outbox
+from callscope.storage import subscriptions as store
+from callscope.storage.outbox import Message, Outgoing
+
+log = logging.getLogger("callscope.notifier")
+
+
+@dataclass(frozen=True)
+class Retries:
+    """How often and how long delivery is retried."""
+
+    first_us: int = 1_000_000  # the first retry; each next one waits twice as long
+    longest_us: int = 600_000_000
+    give_up_us: int = 4 * 3600 * 1_000_000  # Graph retries for up to four hours
+    poll_seconds: float = 0.1
+    lease_us: int = 30_000_000
+    batch: int = 50
+
+
+class Notifier:
+    """Sends what the outbox holds."""
+
+    def __init__(self, engine: Engine, webhooks: Webhooks, offload: Offload, clock: Clock, retries: Retries) -> None:
+        self._engine = engine
+        self._webhooks = webhooks
+        self._offload = offload
+        self._clock = clock
+        self._retries = retries
+
+    async def run(self) -> None:
+        """Deliver until cancelled."""
+        while True:
+            try:
+                sent = await self.deliver_due()
+            except Exception:
+                log.exception("delivering notifications failed; trying again")
+                sent = 0
+            if sent < self._retries.batch:
+                await asyncio.sleep(self._retries.poll_seconds)
+
+    async def deliver_due(self) -> int:
+        """Send every message due now; how many were tried."""
+        messages, live = await self._offload(self._claim)
+        results = await asyncio.gather(*(self._webhooks.deliver(m.url, m.body) for m in live))
+        await self._offload(self._settle, messages, dict(zip((m.id for m in live), results, strict=True)))
+        return len(messages)
+
+    def _claim(self) -> tuple[list[Message], list[Message]]:
+        """Due messages, and those of them still worth sending (lifecycle, or for a live subscription)."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            messages = outbox.claim(conn, now, self._retries.lease_us, self._retries.batch)
+            live = [m for m in messages if m.lifecycle or self._subscribed(conn, m, now)]
+        return messages, live
+
+    @staticmethod
+    def _subscribed(conn: Connection, message: Message, now: int) -> bool:
+        subscription = store.find(conn, message.tenant_id, message.subscription_id)
+        return subscription is not None and subscription.expires_us > now
+
+    def _settle(self, messages: list[Message], results: dict[int, bool]) -> None:
+        now = self._clock()
+        with self._engine.begin() as conn:
+            for message in messages:
+                ok = results.get(message.id)
+                if ok or ok is None:  # delivered, or nobody to deliver to any more
+                    outbox.delivered(conn, message.id)
+                elif now - message.created_us >= self._retries.give_up_us:
+                    outbox.delivered(conn, message.id)
+                    if not message.lifecycle:
+                        self._remove_subscription(conn, message, now)
+                else:
+                    wait = min(self._retries.first_us * 2**message.attempts, self._retries.longest_us)
+                    outbox.retry(conn, message.id, now + wait)
+
+    @staticmethod
+    def _remove_subscription(conn: Connection, message: Message, now: int) -> None:
+        subscription = store.find(conn, message.tenant_id, message.subscription_id)
+        if subscription is None:
+            return
+        log.warning("removing subscription %s: %s keeps failing", subscription.id, subscription.notification_url)
+        store.remove(conn, subscription.tenant_id, subscription.id)
+        outbox.remove_for(conn, subscription.tenant_id, subscription.id)
+        if subscription.lifecycle_url:
+            body = msgspec.json.encode({"value": [lifecycle(subscription, "subscriptionRemoved")]})
+            item = Outgoing(subscription.tenant_id, subscription.id, subscription.lifecycle_url, body, lifecycle=True)
+            outbox.add(conn, [item], now)

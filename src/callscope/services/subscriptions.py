@@ -1,0 +1,91 @@
+"""Graph change-notification subscriptions: create (after the handshake), read, renew, delete; and
+the notifications a written record queues for them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, Engine
+
+from callscope.domain import subscriptions as domain
+from callscope.domain.subscriptions import Subscription
+from callscope.errors import InvalidRequest, NotFound
+from callscope.services.applications import Clock
+from callscope.services.webhooks import Webhooks
+from callscope.storage import outbox
+from callscope.storage import subscriptions as store
+
+
+class Subscriptions:
+    """Subscription use cases; a tenant sees only its own subscriptions."""
+
+    def __init__(self, engine: Engine, webhooks: Webhooks, clock: Clock) -> None:
+        self._engine = engine
+        self._webhooks = webhooks
+        self._clock = clock
+
+    async def create(self, tenant_id: str, creator_id: str, body: Any) -> Subscription:
+        """Validate the request, then the URLs by handshake; 400 when a URL does not echo."""
+        subscription = domain.requested(body, tenant_id, str(uuid.uuid4()), creator_id, self._clock())
+        for name, url in (
+            ("notificationUrl", subscription.notification_url),
+            ("lifecycleNotificationUrl", subscription.lifecycle_url),
+        ):
+            if url is not None and not await self._webhooks.validate(url):
+                raise InvalidRequest(
+                    f"Subscription validation request failed: {name} did not answer the validation token"
+                    " with 200 and the token as text/plain within 10 seconds.",
+                    target=name,
+                )
+        with self._engine.begin() as conn:
+            store.add(conn, subscription)
+        return subscription
+
+    def get(self, tenant_id: str, subscription_id: str) -> Subscription:
+        """One live subscription, or 404."""
+        with self._engine.connect() as conn:
+            found = store.find(conn, tenant_id, subscription_id)
+        if found is None or found.expires_us <= self._clock():
+            raise NotFound(f"The subscription {subscription_id} does not exist.")
+        return found
+
+    def list(self, tenant_id: str) -> list[Subscription]:
+        """The tenant's live subscriptions."""
+        with self._engine.connect() as conn:
+            return store.find_live(conn, tenant_id, self._clock())
+
+    def renew(self, tenant_id: str, subscription_id: str, body: Any) -> Subscription:
+        """PATCH expirationDateTime."""
+        renewed = domain.renewed(self.get(tenant_id, subscription_id), body, self._clock())
+        with self._engine.begin() as conn:
+            store.save_expiry(conn, renewed)
+        return renewed
+
+    def delete(self, tenant_id: str, subscription_id: str) -> None:
+        """Remove a subscription and what it still had to receive."""
+        self.get(tenant_id, subscription_id)
+        with self._engine.begin() as conn:
+            store.remove(conn, tenant_id, subscription_id)
+            outbox.remove_for(conn, tenant_id, subscription_id)
+
+    def announce(self, conn: Connection, tenant_id: str, records: Iterable[tuple[str, int, frozenset[str]]]) -> None:
+        """Queue notifications about written records (id, version, participant ids), in the writer's transaction."""
+        now = self._clock()
+        live = store.find_live(conn, tenant_id, now)
+        if not live:
+            return
+        messages = []
+        for record_id, version, participants in records:
+            for subscription in live:
+                change = subscription.wants(version, participants, now)
+                if change is not None:
+                    body = {"value": [domain.notification(subscription, change, record_id)]}
+                    messages.append(
+                        outbox.Outgoing(
+                            tenant_id, subscription.id, subscription.notification_url, msgspec.json.encode(body)
+                        )
+                    )
+        outbox.add(conn, messages, now)

@@ -1,0 +1,61 @@
+"""The subscriptions store."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from callscope.domain.subscriptions import Subscription
+from callscope.storage.tables import subscriptions
+
+_c = subscriptions.c
+
+
+def _row(subscription: Subscription) -> dict[str, Any]:
+    return {**asdict(subscription), "change_types": ",".join(subscription.change_types)}
+
+
+def _subscription(row: Any) -> Subscription:
+    values = dict(row._mapping)
+    return Subscription(**{**values, "change_types": tuple(values["change_types"].split(","))})
+
+
+def add(conn: Connection, subscription: Subscription) -> None:
+    """Store a new subscription."""
+    conn.execute(insert(subscriptions).values(**_row(subscription)))
+
+
+def find(conn: Connection, tenant_id: str, subscription_id: str) -> Subscription | None:
+    """A tenant's subscription by id."""
+    row = conn.execute(select(subscriptions).where(_c.tenant_id == tenant_id, _c.id == subscription_id)).first()
+    return _subscription(row) if row else None
+
+
+def find_live(conn: Connection, tenant_id: str, now_us: int) -> list[Subscription]:
+    """A tenant's subscriptions that have not expired, oldest first."""
+    rows = conn.execute(
+        select(subscriptions).where(_c.tenant_id == tenant_id, _c.expires_us > now_us).order_by(_c.created_us, _c.id)
+    )
+    return [_subscription(row) for row in rows]
+
+
+def save_expiry(conn: Connection, subscription: Subscription) -> None:
+    """Store a renewed expiry."""
+    conn.execute(
+        update(subscriptions)
+        .where(_c.tenant_id == subscription.tenant_id, _c.id == subscription.id)
+        .values(expires_us=subscription.expires_us)
+    )
+
+
+def remove(conn: Connection, tenant_id: str, subscription_id: str) -> bool:
+    """Remove a subscription; False if there was none."""
+    result = conn.execute(delete(subscriptions).where(_c.tenant_id == tenant_id, _c.id == subscription_id))
+    return bool(result.rowcount)
+
+
+def remove_expired(conn: Connection, now_us: int) -> int:
+    """Forget subscriptions that expired; how many."""
+    return int(conn.execute(delete(subscriptions).where(_c.expires_us <= now_us)).rowcount)
