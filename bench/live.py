@@ -7,7 +7,9 @@
    invitation → acceptWithAnswer → the caller's P-GET delivers the session → stopAudioVideo → both
    see the conversation deleted. Reported: completed setups per second per level.
 2. Idle: `--idle N` calls are established and then both applications of each call park a P-GET
-   (timeout 180 s). Reported: the server's resident memory before and with them parked.
+   (timeout 1,800 s). Reported: the server's resident memory before and with them parked, and
+   along the way every 1,000 calls. Each process may hold at most `ulimit -n` connections: 10,000
+   calls are 20,000 parked P-GETs, so the hard limit must allow that many in both processes.
 
 The server is a separate `callscope serve` process on SQLite, on 127.0.0.1, stopped at the end.
 """
@@ -159,9 +161,13 @@ async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]
 
 
 async def park(party: Party) -> None:
-    """Keep a P-GET parked, as a client does, until cancelled."""
+    """Keep a P-GET parked, as a client does, until cancelled.
+
+    It asks for UCWA's longest timeout (1,800 s), so that parked polls do not come back during the
+    run and keep the load generator (not the server) busy re-polling.
+    """
     while True:
-        url = httpx.URL(party.next).copy_merge_params({"timeout": "180"})
+        url = httpx.URL(party.next).copy_merge_params({"timeout": "1800"})
         batch = (await party.http.get(url, headers=party.headers)).json()
         party.next = batch["_links"]["next"]["href"]
 

@@ -17,6 +17,7 @@ from tests.api.ucwa.test_renegotiation import renegotiate
 from tests.conftest import TENANT, TokenFactory
 from tests.support.graph_sdk import beta_client, v1_client
 from tests.support.ucwa import Party, sdp_offer
+from tests.support.webrtc_stats import report
 
 SDP = {"Content-Type": "application/sdp"}
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0.0.0 Safari/537.36"  # UCWA allows 100 characters
@@ -162,3 +163,95 @@ def test_calls_that_never_connect_are_records_with_failure_info(
     assert segment.failure_info.reason == reason and segment.media == []
     assert session.callee.user_agent is None  # nobody answered
     assert session.caller.user_agent.header_value == CHROME
+
+
+def _stream(record: Any, segment: int, label: str, direction: str) -> Any:
+    media = next(m for m in record.sessions[0].segments[segment].media if m.label == label)
+    return next(s for s in media.streams if s.stream_direction.value == direction)
+
+
+def test_quality_reports_become_the_stream_metrics_of_each_segment(
+    base_url: str, make_token: TokenFactory, people: tuple[Party, Party]
+) -> None:
+    alice, bob = people
+    alice.client.post(alice.start_audio_video, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
+    incoming = bob.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
+    bob.client.post(incoming["_links"]["acceptWithAnswer"]["href"], content=sdp_offer(), headers=SDP)
+    alice_session = alice.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    bob_session = bob.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    alice_reports = alice_session["_links"]["mediaQualityReports"]["href"]
+    bob_reports = bob_session["_links"]["mediaQualityReports"]["href"]
+
+    def audio(received: int, lost: int, jitter: float) -> dict[str, float]:
+        return {"packetsReceived": received, "packetsLost": lost, "jitter": jitter}
+
+    # segment 0 (audio): Bob receives Alice's audio; Alice reports her round-trip time and bandwidth
+    network = {"connectionType": "wifi", "networkTransportProtocol": "udp", "ipAddress": "10.0.0.7"}
+    device = {"captureDeviceName": "Jabra Evolve2 65", "renderDeviceName": "Jabra Evolve2 65"}
+    for stats in (report(audio(100, 0, 0.010)), report(audio(200, 10, 0.030))):
+        assert bob.client.post(bob_reports, json={"stats": stats, "network": network}).status_code == 204
+    assert (
+        alice.client.post(
+            alice_reports, json={"stats": report(rtt=0.05, bitrate=800_000), "device": device}
+        ).status_code
+        == 204
+    )
+    renegotiate(alice, bob, alice_session["_links"]["renegotiations"]["href"], sdp_offer(video=True))
+    # segment 1 (audio and video)
+    video = {
+        "packetsReceived": 1000,
+        "packetsLost": 0,
+        "framesPerSecond": 24.0,
+        "framesReceived": 500,
+        "framesDropped": 5,
+    }
+    assert bob.client.post(bob_reports, json={"stats": report(audio(300, 10, 0.020), video)}).status_code == 204
+    stop = alice_session["_links"]["audioVideo"]["href"] + "/stopAudioVideo"
+    assert alice.client.post(stop).status_code == 204
+    final = report(
+        audio(400, 10, 0.040), {**video, "packetsReceived": 2000, "framesReceived": 1000, "framesDropped": 15}
+    )
+    assert bob.client.post(bob_reports, json={"stats": final}).status_code == 204  # after the hang-up
+
+    token = make_token()
+    record = _record(base_url, token, _only_record(base_url, token)["id"])
+    assert record.version == 2  # written at the hang-up, then again for the report that came after it
+    first = _stream(record, 0, "main-audio", "callerToCallee")
+    assert (first.average_jitter.total_seconds(), first.max_jitter.total_seconds()) == (0.02, 0.03)
+    assert first.average_packet_loss_rate == pytest.approx(10 / 210, abs=1e-6)
+    assert first.packet_utilization == 200 and first.audio_codec.value == "opus"
+    assert first.average_round_trip_time.total_seconds() == 0.05
+    assert first.average_bandwidth_estimate == 800_000
+    media = record.sessions[0].segments[0].media[0]
+    assert media.callee_network.connection_type.value == "wifi" and media.callee_network.ip_address == "10.0.0.7"
+    assert media.caller_device.capture_device_name == "Jabra Evolve2 65"
+    assert [s.stream_direction.value for s in media.streams] == ["callerToCallee"]  # Alice reported no inbound media
+
+    later = _stream(record, 1, "main-audio", "callerToCallee")
+    assert later.average_jitter.total_seconds() == 0.03  # the reports of segment 1 and the final one
+    assert later.packet_utilization == 200  # 400 - 200 received since the last report of segment 0
+    moving = _stream(record, 1, "main-video", "callerToCallee")
+    assert moving.average_video_frame_rate == 24.0
+    assert moving.average_video_frame_loss_percentage == pytest.approx(1.5)
+    assert moving.video_codec.value == "h264"
+
+
+def test_quality_reports_with_nonsense_are_refused_and_change_nothing(
+    base_url: str, make_token: TokenFactory, people: tuple[Party, Party]
+) -> None:
+    alice, bob = people
+    alice.client.post(alice.start_audio_video, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
+    incoming = bob.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
+    bob.client.post(incoming["_links"]["acceptWithAnswer"]["href"], content=sdp_offer(), headers=SDP)
+    session = bob.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    href = session["_links"]["mediaQualityReports"]["href"]
+    for stats, name in (
+        ([{"type": "inbound-rtp", "kind": "audio", "jitter": -1}], "stats[0].jitter"),
+        ([{"type": "remote-inbound-rtp", "fractionLost": 2}], "stats[0].fractionLost"),
+        ([{"type": "rtp-magic"}], "stats[0].type"),
+    ):
+        refused = bob.client.post(href, json={"stats": stats})
+        assert (refused.status_code, refused.json()["parameters"][0]["name"]) == (400, name)
+    assert bob.client.post(session["_links"]["audioVideo"]["href"] + "/stopAudioVideo").status_code == 204
+    record = _record(base_url, make_token(), _only_record(base_url, make_token())["id"])
+    assert record.version == 1 and record.sessions[0].segments[0].media[0].streams == []

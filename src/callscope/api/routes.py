@@ -105,6 +105,7 @@ def _renegotiation_table(
         (f"{session}/renegotiations/{{renegotiation}}/answer", {"POST": renegotiations.answer}, frozenset()),
         (f"{session}/renegotiations/{{renegotiation}}/dismiss", {"POST": renegotiations.dismiss}, frozenset()),
         (f"{session}/publishCallQualityFeedback", {"POST": renegotiations.feedback}, frozenset()),
+        (f"{session}/mediaQualityReports", {"POST": renegotiations.quality}, frozenset()),
         (f"{conversation}/applicationSharing", {"GET": renegotiations.modality}, frozenset()),
         (f"{conversation}/dataCollaboration", {"GET": renegotiations.modality}, frozenset()),
     ]

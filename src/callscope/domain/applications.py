@@ -26,6 +26,7 @@ class Application:
     instance_id: str | None
     created_us: int
     last_seen_us: int
+    parked_until_us: int | None = None  # a P-GET parked with a long timeout counts as activity until then
     modalities: tuple[str, ...] | None = None  # None until makeMeAvailable
     channel: Channel = field(default_factory=Channel)
 
@@ -36,7 +37,16 @@ class Application:
 
     def expired(self, now_us: int) -> bool:
         """Whether it has been idle for longer than applications may be."""
-        return now_us - self.last_seen_us > IDLE_LIMIT_US
+        return now_us - self.active_until_us > IDLE_LIMIT_US
+
+    @property
+    def active_until_us(self) -> int:
+        """The last moment the application is known to be active: its last request, or its parked P-GET's end."""
+        return max(self.last_seen_us, self.parked_until_us or 0)
+
+    def outlived_by(self, parked_until_us: int) -> bool:
+        """Whether a P-GET parked until then would outlast the application's idle limit (and must be noted)."""
+        return parked_until_us > self.active_until_us + IDLE_LIMIT_US - 60_000_000  # a minute to spare
 
 
 def check_inputs(values: dict[str, str | None]) -> None:

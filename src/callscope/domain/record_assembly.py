@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from callscope.domain.call_history import Fact, FactKind
+from callscope.domain.media_quality import stream_metrics
 from callscope.domain.timestamps import format_graph, from_microseconds
 from callscope.domain.user_agents import client_user_agent
 from callscope.domain.users import default_name
@@ -21,6 +22,9 @@ from callscope.domain.users import default_name
 NS = "#microsoft.graph.callRecords"
 GRAPH_MODALITIES = {"Audio": "audio", "Video": "video", "ApplicationSharing": "screenSharing"}
 MEDIA_LABELS = {"Audio": "main-audio", "Video": "main-video", "ApplicationSharing": "applicationsharing-video"}
+KINDS = {"Audio": "audio", "Video": "video"}  # what getStats() calls them; screen sharing is not told apart
+# (direction, sending side, receiving side) of the two streams of each media
+STREAMS = (("callerToCallee", "caller", "callee"), ("calleeToCaller", "callee", "caller"))
 # How a call that never connected ended, as failureInfo reasons (stage callSetup).
 SETUP_FAILURES = {
     "Declined": "Declined",
@@ -85,8 +89,12 @@ def _session(who: CallIdentity, timeline: Sequence[Fact], invited: Fact, ended: 
     stretches: list[tuple[int, int, list[str]]] = (
         [(invited.at_us, ended.at_us, [])] if answered is None else _stretches(timeline, answered, ended)
     )
+    reports = Reports(timeline, invited.app, answered.app if answered else None)
     segments = [
-        _segment(who, n, start, end, caller, callee, media, failure) for n, (start, end, media) in enumerate(stretches)
+        _segment(
+            who, n, start, end, caller, callee, failure, reports.media(modalities, start, end, n == len(stretches) - 1)
+        )
+        for n, (start, end, modalities) in enumerate(stretches)
     ]
     modalities = _union(m for _, _, media in stretches for m in media)
     return {
@@ -120,8 +128,8 @@ def _segment(
     end: int,
     caller: dict[str, Any],
     callee: dict[str, Any],
-    modalities: list[str],
     failure: dict[str, Any] | None,
+    media: list[dict[str, Any]],
 ) -> dict[str, Any]:
     base = record_id(who.tenant_id, who.call_id)
     return {
@@ -132,8 +140,62 @@ def _segment(
         "caller": caller,
         "callee": callee,
         "failureInfo": failure,
-        "media": [{"@odata.type": f"{NS}.media", "label": MEDIA_LABELS[m], "streams": []} for m in modalities],
+        "media": media,
     }
+
+
+class Reports:
+    """The quality reports of both sides, cut to segments (`media_quality` documents the rules)."""
+
+    def __init__(self, timeline: Sequence[Fact], caller_app: str | None, callee_app: str | None) -> None:
+        quality = [f for f in timeline if f.kind is FactKind.QUALITY]
+        self._sides = {"caller": caller_app, "callee": callee_app}
+        self._by_side = {side: [f for f in quality if f.app == app] for side, app in self._sides.items()}
+
+    def media(self, modalities: Sequence[str], start: int, end: int, last: bool) -> list[dict[str, Any]]:
+        """The `media` of a segment: one per modality, with the streams reports describe."""
+        inside = {side: self._within(side, start, end, last) for side in self._sides}
+        before = {side: self._before(side, start) for side in self._sides}
+        media = []
+        for modality in modalities:
+            item: dict[str, Any] = {"@odata.type": f"{NS}.media", "label": MEDIA_LABELS[modality], "streams": []}
+            kind = KINDS.get(modality)
+            for direction, sender, receiver in STREAMS:
+                metrics = stream_metrics(inside[receiver], before[receiver], inside[sender], kind) if kind else {}
+                if metrics:
+                    stream = {"@odata.type": f"{NS}.mediaStream", "streamDirection": direction, **metrics}
+                    item["streams"].append(stream | {"startDateTime": _time(start), "endDateTime": _time(end)})
+            for side in self._sides:
+                item |= _device_and_network(side, inside[side])
+            media.append(item)
+        return media
+
+    def _within(self, side: str, start: int, end: int, last: bool) -> list[dict[str, Any]]:
+        return [f.data for f in self._by_side[side] if start < f.at_us and (last or f.at_us <= end)]
+
+    def _before(self, side: str, start: int) -> dict[str, Any] | None:
+        earlier = [f.data for f in self._by_side[side] if f.at_us <= start]
+        return earlier[-1] if earlier else None
+
+
+def _device_and_network(side: str, reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """`{side}Device` / `{side}Network` from the latest report that has them."""
+    found: dict[str, Any] = {}
+    device = next((r["device"] for r in reversed(reports) if r.get("device")), None)
+    if device:
+        found[f"{side}Device"] = {"@odata.type": f"{NS}.deviceInfo", **device}
+    network = next((r["network"] for r in reversed(reports) if r.get("network")), None)
+    if network is not None:
+        found[f"{side}Network"] = {
+            "@odata.type": f"{NS}.networkInfo",
+            "connectionType": "unknown",
+            "networkTransportProtocol": "unknown",
+            "wifiBand": "unknown",
+            "wifiRadioType": "unknown",
+            "traceRouteHops": [],
+            **network,
+        }
+    return found
 
 
 def _endpoint(who: CallIdentity, uri: str, agent: str | None, feedback: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import msgspec
 from sqlalchemy import Connection
 
 from callscope.domain import call_records as records_domain
-from callscope.domain.call_history import facts
+from callscope.domain.call_history import Fact, facts
 from callscope.domain.calls import Call, CallState
 from callscope.domain.record_assembly import CallIdentity, assemble, record_id
 from callscope.services.ingestion import DocumentPreparer
@@ -59,6 +59,12 @@ class Bridge:
         facts_store.append(conn, after.tenant_id, after.id, new)
         if after.state is CallState.ENDED:
             self._write_record(conn, after, now)
+
+    def add(self, conn: Connection, call: Call, fact: Fact) -> None:
+        """A fact the call's own changes do not show (a quality report); rewrites an ended call's record."""
+        facts_store.append(conn, call.tenant_id, call.id, [fact])
+        if call.state is CallState.ENDED:
+            self._write_record(conn, call, self._clock())
 
     def _write_record(self, conn: Connection, call: Call, now: int) -> None:
         tenant_id = call.tenant_id

@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from callscope.domain import calls as domain
+from callscope.domain import media_quality
 from callscope.domain.applications import IDLE_LIMIT_US
+from callscope.domain.call_history import Fact, FactKind
 from callscope.domain.calls import Call, CallState, Outcome, Renegotiation
 from callscope.domain.events import Event, EventType
 from callscope.domain.negotiation import summarize
@@ -228,6 +230,16 @@ class Calls:
         self._channels.notify(keys)
         return after
 
+    def add_fact(self, tenant_id: str, call_id: str, app_id: str, kind: FactKind, data: dict[str, Any]) -> None:
+        """A fact that changes nothing in the call itself (a quality report) from one of its connected sides."""
+        with self._engine.begin() as conn:
+            call = store.find(conn, tenant_id, call_id, for_update=True)
+            if call is None or not call.sees(app_id):
+                raise NotFound("No such call for this application.", subcode="ResourceNotFound")
+            if call.state is CallState.RINGING or app_id not in (call.caller_app, call.answered_by):
+                raise Conflict("Quality reports are for a call that was connected.", subcode="OperationNotSupported")
+            self._bridge.add(conn, call, Fact(kind, self._clock(), app_id, data))
+
     def publish(self, conn: Connection, call: Call, app_id: str, events: Iterable[Event]) -> Key:
         return self._channels.publish(conn, call.tenant_id, app_id, list(events))
 
@@ -291,3 +303,9 @@ class Renegotiations:
             return replace(call, feedback={**call.feedback, app_id: given}), []
 
         return self._calls.change(tenant_id, call_id, app_id, change)
+
+    def report_quality(self, tenant_id: str, user_uri: str, app_id: str, call_id: str, body: Any) -> None:
+        """A WebRTC getStats() report from one side of a connected call (also after it ended)."""
+        self._calls.check_application(tenant_id, user_uri, app_id)
+        summary = media_quality.summarize(body)
+        self._calls.add_fact(tenant_id, call_id, app_id, FactKind.QUALITY, summary)

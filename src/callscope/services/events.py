@@ -146,6 +146,9 @@ class EventChannels:
                 self._between, tenant_id, application_id, channel.acked_id, channel.batch_last_id
             )
             return Delivery(ack, events)
+        parked_until = self._clock() + timing.timeout * 1_000_000
+        if application.outlived_by(parked_until):
+            await self._offload(self._park_until, tenant_id, application_id, parked_until)
         key = (tenant_id, application_id)
         slot = self._waiters.park(key, priority)
         try:
@@ -164,6 +167,10 @@ class EventChannels:
             if (release is not None and release <= now) or now >= deadline:
                 return pending
             await self._waiters.wait(slot, (min(deadline, release or deadline) - now) / 1_000_000)
+
+    def _park_until(self, tenant_id: str, application_id: str, until_us: int) -> None:
+        with self._engine.begin() as conn:
+            applications_store.park_until(conn, tenant_id, application_id, until_us)
 
     def _between(self, tenant_id: str, application_id: str, after_id: int, upto_id: int | None) -> list[Event]:
         with self._engine.connect() as conn:

@@ -64,6 +64,11 @@ def touch(conn: Connection, tenant_id: str, application_id: str, now_us: int) ->
     _update(conn, tenant_id, application_id, last_seen_us=now_us)
 
 
+def park_until(conn: Connection, tenant_id: str, application_id: str, until_us: int) -> None:
+    """Record that a P-GET keeps the application active until `until_us`."""
+    _update(conn, tenant_id, application_id, parked_until_us=until_us)
+
+
 def set_modalities(conn: Connection, tenant_id: str, application_id: str, modalities: tuple[str, ...]) -> bool:
     """Make the application available for these modalities; False if it already was."""
     result = conn.execute(

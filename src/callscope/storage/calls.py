@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from callscope.domain.calls import Call, CallState, Outcome, Renegotiation
 from callscope.storage.tables import applications, calls
@@ -90,7 +90,10 @@ def available_applications(conn: Connection, tenant_id: str, user_uri: str, seen
     rows = conn.execute(
         select(a.id)
         .where(
-            a.tenant_id == tenant_id, a.user_uri == user_uri, a.modalities.is_not(None), a.last_seen_us >= seen_since_us
+            a.tenant_id == tenant_id,
+            a.user_uri == user_uri,
+            a.modalities.is_not(None),
+            or_(a.last_seen_us >= seen_since_us, a.parked_until_us >= seen_since_us),
         )
         .order_by(a.id)
     )

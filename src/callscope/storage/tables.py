@@ -60,6 +60,7 @@ applications = Table(
     Column("instance_id", String(100), nullable=True),
     Column("created_us", BigInteger, nullable=False),
     Column("last_seen_us", BigInteger, nullable=False),
+    Column("parked_until_us", BigInteger, nullable=True),  # a long P-GET keeps the application alive until then
     Column("modalities", String(200), nullable=True),  # set by makeMeAvailable: reachable from then on
     Column("batch", BigInteger, nullable=False, server_default="0"),
     Column("batch_last_id", BigInteger, nullable=False, server_default="0"),

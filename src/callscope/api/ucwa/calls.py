@@ -231,6 +231,19 @@ class RenegotiationEndpoints:
         )
         return Response(status_code=204)
 
+    async def quality(self, ucwa: UcwaRequest) -> Response:
+        """POST mediaQualityReports (callscope's extension) with WebRTC getStats() output → 204."""
+        values = await ucwa.input()
+        await run_in_threadpool(
+            self._renegotiations.report_quality,
+            ucwa.principal.tenant_id,
+            ucwa.user_uri,
+            _app(ucwa),
+            _call_id(ucwa),
+            values,
+        )
+        return Response(status_code=204)
+
     async def modality(self, ucwa: UcwaRequest) -> Response:
         """GET applicationSharing or dataCollaboration of the conversation."""
         call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))

@@ -133,6 +133,7 @@ def session(application_id: str, call_id: str, snapshot: dict[str, Any]) -> Reso
     for rel in ("applicationSharing", "audioVideo", "conversation", "dataCollaboration"):
         resource.link(rel, href_of(application_id, rel, call_id))
     resource.link("publishCallQualityFeedback", f"{href}/publishCallQualityFeedback")
+    resource.link("mediaQualityReports", f"{href}/mediaQualityReports")  # callscope's own: getStats() reports
     resource.link("renegotiations", f"{href}/renegotiations")
     if snapshot.get("heldHere"):
         resource.link("resumeAudio", f"{href}/resumeAudio")
