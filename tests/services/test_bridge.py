@@ -16,7 +16,7 @@ from callscope.domain.record_assembly import user_id
 from tests.api.ucwa.test_renegotiation import renegotiate
 from tests.conftest import TENANT, TokenFactory
 from tests.support.graph_sdk import beta_client, v1_client
-from tests.support.ucwa import Party, sdp_offer
+from tests.support.ucwa import Party, connect, sdp_offer
 from tests.support.webrtc_stats import report
 
 SDP = {"Content-Type": "application/sdp"}
@@ -62,11 +62,7 @@ def test_a_call_with_video_hold_resume_and_feedback_is_a_record_at_hang_up(
     base_url: str, make_token: TokenFactory, people: tuple[Party, Party]
 ) -> None:
     alice, bob = people
-    alice.client.post(alice.start_audio_video, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
-    incoming = bob.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
-    bob.client.post(incoming["_links"]["acceptWithAnswer"]["href"], content=sdp_offer(), headers=SDP)
-    alice_session = alice.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
-    bob_session = bob.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    alice_session, bob_session = connect(alice, bob, "sip:bob@example.com")
     renegotiate(alice, bob, alice_session["_links"]["renegotiations"]["href"], sdp_offer(video=True))
     held = renegotiate(
         bob, alice, bob_session["_links"]["renegotiations"]["href"], sdp_offer(video=True, direction="sendonly")
@@ -174,11 +170,7 @@ def test_quality_reports_become_the_stream_metrics_of_each_segment(
     base_url: str, make_token: TokenFactory, people: tuple[Party, Party]
 ) -> None:
     alice, bob = people
-    alice.client.post(alice.start_audio_video, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
-    incoming = bob.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
-    bob.client.post(incoming["_links"]["acceptWithAnswer"]["href"], content=sdp_offer(), headers=SDP)
-    alice_session = alice.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
-    bob_session = bob.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    alice_session, bob_session = connect(alice, bob, "sip:bob@example.com")
     alice_reports = alice_session["_links"]["mediaQualityReports"]["href"]
     bob_reports = bob_session["_links"]["mediaQualityReports"]["href"]
 
@@ -240,10 +232,7 @@ def test_quality_reports_with_nonsense_are_refused_and_change_nothing(
     base_url: str, make_token: TokenFactory, people: tuple[Party, Party]
 ) -> None:
     alice, bob = people
-    alice.client.post(alice.start_audio_video, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
-    incoming = bob.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
-    bob.client.post(incoming["_links"]["acceptWithAnswer"]["href"], content=sdp_offer(), headers=SDP)
-    session = bob.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    _, session = connect(alice, bob, "sip:bob@example.com")
     href = session["_links"]["mediaQualityReports"]["href"]
     for stats, name in (
         ([{"type": "inbound-rtp", "kind": "audio", "jitter": -1}], "stats[0].jitter"),

@@ -25,10 +25,8 @@ from callscope.domain.record_assembly import user_id
 from tests.conftest import INGEST, READ, TENANT, TokenFactory
 from tests.support.documents import demo_records, jsonl
 from tests.support.server import serving
-from tests.support.ucwa import Party, sdp_offer
+from tests.support.ucwa import Party, connect
 from tests.support.webhooks import Receiver
-
-SDP = {"Content-Type": "application/sdp"}
 
 
 @pytest.fixture
@@ -57,11 +55,7 @@ def _call(base_url: str, hang_up: bool = True) -> tuple[Party, Party, dict[str, 
     """Alice calls Bob, Bob answers, Alice hangs up; the moment the hang-up returned."""
     alice = Party(base_url, "alice@example.com", "pw", "laptop")
     bob = Party(base_url, "bob@example.com", "pw", "desk")
-    alice.client.post(alice.start_audio_video, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
-    incoming = bob.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
-    bob.client.post(incoming["_links"]["acceptWithAnswer"]["href"], content=sdp_offer(), headers=SDP)
-    session = bob.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
-    alice.wait_for("audioVideoSession", "added")
+    _, session = connect(alice, bob, "sip:bob@example.com")
     assert bob.client.post(session["_links"]["audioVideo"]["href"] + "/stopAudioVideo").status_code == 204
     return alice, bob, session, time.monotonic()
 

@@ -185,3 +185,14 @@ class Party:
     @property
     def start_audio_video(self) -> str:
         return str(self.application["_embedded"]["communication"]["_links"]["startAudioVideo"]["href"])
+
+
+def connect(caller: Party, callee: Party, callee_uri: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The caller calls, the callee answers: both sides' audioVideoSession once each has it."""
+    headers = {"Content-Type": "application/sdp"}
+    caller.client.post(caller.start_audio_video, content=sdp_offer(), params={"to": callee_uri}, headers=headers)
+    incoming = callee.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
+    callee.client.post(incoming["_links"]["acceptWithAnswer"]["href"], content=sdp_offer(), headers=headers)
+    caller_session = caller.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    callee_session = callee.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    return dict(caller_session), dict(callee_session)

@@ -8,7 +8,7 @@ import pytest
 
 from callscope.app import Services
 from tests.conftest import TENANT
-from tests.support.ucwa import Party, sdp_offer
+from tests.support.ucwa import Party, connect, sdp_offer
 
 SDP = {"Content-Type": "application/sdp"}
 
@@ -20,11 +20,7 @@ def connected(base_url: str, services: Services) -> tuple[Party, Party, dict[str
     services.users.add(TENANT, "bob@example.com", "Bob", "pw-b")
     alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
     bob = Party(base_url, "bob@example.com", "pw-b", "desk")
-    alice.client.post(alice.start_audio_video, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
-    incoming = bob.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
-    bob.client.post(incoming["_links"]["acceptWithAnswer"]["href"], content=sdp_offer(), headers=SDP)
-    alice_session = alice.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
-    bob_session = bob.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    alice_session, bob_session = connect(alice, bob, "sip:bob@example.com")
     return alice, bob, alice_session, bob_session
 
 

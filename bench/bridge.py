@@ -1,0 +1,158 @@
+"""Benchmark: from hang-up to call record, and to the change notification, at a steady call rate.
+
+    .venv/bin/python bench/bridge.py [--rate 100] [--calls 600] [--pairs 32]
+
+Pairs of UCWA applications make calls over real HTTP at up to `--rate` calls a second (start →
+accept → session → stopAudioVideo), against one `callscope serve` process on SQLite. A Graph
+subscription sends change notifications to a webhook receiver in this process. For every call
+two delays are measured from the moment stopAudioVideo returned: until `GET callRecord` answers
+200 (polled every 5 ms), and until the `created` notification arrived. Reported: the achieved
+call rate and p50/p99 of both delays. Everything listens on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.live import TENANT, Party, free_port, one_call, pair, prepare, wait_until_up
+from callscope.auth.tokens import issue_token
+from callscope.domain.record_assembly import record_id
+
+
+class Receiver:
+    """Echoes the validation token; notes when each record's first notification arrives."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[str, float] = {}
+        self.app = Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
+
+    async def hook(self, request: Request) -> Response:
+        token = request.query_params.get("validationToken")
+        if token is not None:
+            return PlainTextResponse(token)
+        now = time.time()
+        for item in (await request.json())["value"]:
+            self.arrived.setdefault(item["resourceData"]["id"], now)
+        return Response(status_code=202)
+
+
+def serve_receiver(receiver: Receiver, port: int) -> uvicorn.Server:
+    server = uvicorn.Server(uvicorn.Config(receiver.app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.02)
+    return server
+
+
+async def run_calls(base: str, key: Any, args: argparse.Namespace) -> tuple[list[tuple[str, float, float]], float]:
+    """(record id, hang-up time, GET-able time) per call, and the achieved calls per second."""
+    limits = httpx.Limits(max_connections=4 * args.pairs + 10, keepalive_expiry=2)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        pairs = [await pair(http, key, i) for i in range(args.pairs)]
+        reader = issue_token(
+            key, tenant_id=TENANT, scopes=["CallRecords.Read.All"], subject="bench", expires_in=3600, now=time.time()
+        )
+        await subscribe(http, reader, args.receiver_url)
+        results: list[tuple[str, float, float]] = []
+        started = time.perf_counter()
+        schedule = iter(started + n / args.rate for n in range(args.calls))  # when each call may start
+
+        async def worker(caller: Party, callee: Party, uri: str) -> None:
+            for slot in schedule:
+                await asyncio.sleep(max(0.0, slot - time.perf_counter()))
+                results.append(await call_and_measure(http, caller, callee, uri, reader))
+
+        await asyncio.gather(*(worker(*p) for p in pairs))
+        return results, len(results) / (time.perf_counter() - started)
+
+
+async def call_and_measure(
+    http: httpx.AsyncClient, caller: Party, callee: Party, uri: str, reader: str
+) -> tuple[str, float, float]:
+    session = await one_call(caller, callee, uri)
+    audio_video = session["_links"]["audioVideo"]["href"]
+    call_id = audio_video.split("/conversations/")[1].split("/")[0]
+    assert (await caller.http.post(audio_video + "/stopAudioVideo", headers=caller.headers)).status_code == 204
+    hung_up = time.time()
+    key = record_id(TENANT, call_id)
+    headers = {"Authorization": f"Bearer {reader}"}
+    while (await http.get(f"/v1.0/communications/callRecords/{key}", headers=headers)).status_code != 200:
+        await asyncio.sleep(0.005)
+    return key, hung_up, time.time()
+
+
+async def subscribe(http: httpx.AsyncClient, token: str, url: str) -> None:
+    body = {
+        "changeType": "created",
+        "notificationUrl": url,
+        "resource": "/communications/callRecords",
+        "expirationDateTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400)),
+        "clientState": "bench",
+    }
+    created = await http.post("/v1.0/subscriptions", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert created.status_code == 201, created.text
+
+
+def percentiles(values: list[float]) -> str:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return f"p50 {cuts[49] * 1000:,.1f} ms, p99 {cuts[98] * 1000:,.1f} ms, max {max(values) * 1000:,.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=100.0, help="calls started per second, at most")
+    parser.add_argument("--calls", type=int, default=600)
+    parser.add_argument("--pairs", type=int, default=32, help="caller/callee pairs calling at once")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="callscope-bridge-"))
+    receiver = Receiver()
+    hook_port = free_port()
+    hook_server = serve_receiver(receiver, hook_port)
+    args.receiver_url = f"http://127.0.0.1:{hook_port}/hook"
+    try:
+        key = prepare(work / "data", args.pairs)
+        port = free_port()
+        env = {**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"}
+        command = [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(work / "data")]
+        server = subprocess.Popen(command, env=env)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(base)
+            results, rate = asyncio.run(run_calls(base, key, args))
+            deadline = time.time() + 30
+            while time.time() < deadline and any(k not in receiver.arrived for k, _, _ in results):
+                time.sleep(0.05)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        missing = [k for k, _, _ in results if k not in receiver.arrived]
+        print(f"{len(results):,} calls at {rate:,.1f} calls/s (asked for at most {args.rate:,.0f}), {args.pairs} pairs")
+        print(f"  hang-up → record GET-able: {percentiles([ready - hung for _, hung, ready in results])}")
+        delays = [receiver.arrived[k] - hung for k, hung, _ in results if k in receiver.arrived]
+        print(f"  hang-up → webhook received: {percentiles(delays)}; {len(missing)} notifications missing")
+    finally:
+        hook_server.should_exit = True
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
