@@ -186,5 +186,6 @@ async def _expire_unanswered(services: Services, interval: float) -> None:
         await asyncio.sleep(interval)
         try:
             await services.offload(services.calls.expire_unanswered)
+            await services.offload(services.calls.drop_silent)
         except Exception:
-            log.exception("ending unanswered calls failed")
+            log.exception("ending unanswered or silent calls failed")

@@ -71,3 +71,11 @@ def test_segments_follow_each_media_change_and_facts_order_by_time() -> None:
 def test_an_unfinished_call_is_not_a_record() -> None:
     with pytest.raises(ValueError, match="ended"):
         assemble(WHO, [INVITED], version=1, modified_us=T0)
+
+
+def test_a_call_ended_because_a_side_went_silent_failed_in_its_last_segment() -> None:
+    dropped = [*CONNECTED[:-1], Fact(FactKind.ENDED, T0 + 180 * S, None, {"outcome": "CallTerminated"})]
+    (session,) = assemble(WHO, dropped, version=1, modified_us=T0)["sessions"]
+    assert session["failureInfo"]["stage"] == "midcall"
+    assert [s["failureInfo"] for s in session["segments"][:-1]] == [None, None, None]
+    assert session["segments"][-1]["failureInfo"]["reason"] == "ConnectionLost"

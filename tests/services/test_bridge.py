@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from kiota_abstractions.base_request_configuration import RequestConfiguration
+from sqlalchemy import text
 
 from callscope.app import Services
 from callscope.domain.record_assembly import user_id
@@ -244,3 +245,22 @@ def test_quality_reports_with_nonsense_are_refused_and_change_nothing(
     assert bob.client.post(session["_links"]["audioVideo"]["href"] + "/stopAudioVideo").status_code == 204
     record = _record(base_url, make_token(), _only_record(base_url, make_token())["id"])
     assert record.version == 1 and record.sessions[0].segments[0].media[0].streams == []
+
+
+def test_a_call_whose_side_goes_silent_is_ended_and_recorded_as_failed_mid_call(
+    base_url: str, services: Services, make_token: TokenFactory, people: tuple[Party, Party]
+) -> None:
+    alice, bob = people
+    connect(alice, bob, "sip:bob@example.com")
+    with services.engine.begin() as conn:  # Alice's device vanished minutes ago
+        conn.execute(
+            text("UPDATE applications SET last_seen_us = 0, parked_until_us = NULL WHERE id = :id"),
+            {"id": alice.application["_links"]["self"]["href"].rsplit("/", 1)[1]},
+        )
+    assert bob.wait_for("conversation", "deleted", timeout=10)
+    token = make_token()
+    record = _record(base_url, token, _only_record(base_url, token)["id"])
+    (session,) = record.sessions
+    assert (session.failure_info.stage.value, session.failure_info.reason) == ("midcall", "ConnectionLost")
+    assert session.segments[-1].failure_info.stage.value == "midcall"
+    assert session.callee.user_agent.platform.value == "iOS"

@@ -44,6 +44,7 @@ class Outcome(StrEnum):
     NO_ANSWER = "Timeout"
     UNAVAILABLE = "TemporarilyUnavailable"
     HUNG_UP = "Ended"
+    DROPPED = "CallTerminated"  # one side's application stopped being heard from mid-call
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def invitation(call: Call, application_id: str) -> dict[str, Any]:
     outgoing = application_id == call.caller_app
     if call.state is CallState.RINGING:
         state = "Connecting"
-    elif call.state is CallState.ESTABLISHED or call.answered_by == application_id or call.outcome is Outcome.HUNG_UP:
+    elif call.state is CallState.ESTABLISHED or call.answered_by == application_id or call.connected_us is not None:
         state = "Connected"
     else:
         state = {Outcome.DECLINED: "Declined", Outcome.CANCELED: "Cancelled"}.get(call.outcome, "Failed")  # type: ignore[arg-type]
@@ -241,6 +242,7 @@ def reason(outcome: Outcome, for_caller: bool) -> dict[str, str]:
         Outcome.NO_ANSWER: "Nobody answered the call.",
         Outcome.UNAVAILABLE: "The person called cannot be reached right now.",
         Outcome.HUNG_UP: "The call ended.",
+        Outcome.DROPPED: "The other side stopped responding; the call was ended.",
     }
     code = "RemoteFailure" if for_caller and outcome is not Outcome.CANCELED else "LocalFailure"
     return {"code": code, "subcode": outcome.value, "message": messages[outcome]}

@@ -85,14 +85,25 @@ def _session(who: CallIdentity, timeline: Sequence[Fact], invited: Fact, ended: 
     caller = _endpoint(who, invited.data["callerUri"], invited.data["userAgent"], feedback.get(invited.app))
     agent = answered.data["userAgent"] if answered else None
     callee = _endpoint(who, invited.data["calleeUri"], agent, feedback.get(answered.app) if answered else None)
-    failure = None if answered else _failure("callSetup", SETUP_FAILURES.get(ended.data.get("outcome") or "", "Ended"))
+    outcome = ended.data.get("outcome") or ""
+    failure = None if answered else _failure("callSetup", SETUP_FAILURES.get(outcome, "Ended"))
+    if answered and outcome == "CallTerminated":
+        failure = _failure("midcall", "ConnectionLost")  # one side went silent and the call was ended
     stretches: list[tuple[int, int, list[str]]] = (
         [(invited.at_us, ended.at_us, [])] if answered is None else _stretches(timeline, answered, ended)
     )
     reports = Reports(timeline, invited.app, answered.app if answered else None)
-    segments = [
+    last = len(stretches) - 1
+    segments = [  # a call that failed mid-call failed in its last segment
         _segment(
-            who, n, start, end, caller, callee, failure, reports.media(modalities, start, end, n == len(stretches) - 1)
+            who,
+            n,
+            start,
+            end,
+            caller,
+            callee,
+            failure if n == last or not answered else None,
+            reports.media(modalities, start, end, n == last),
         )
         for n, (start, end, modalities) in enumerate(stretches)
     ]

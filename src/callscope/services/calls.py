@@ -180,6 +180,23 @@ class Calls:
                 continue  # answered or ended meanwhile
         return len(stale)
 
+    def drop_silent(self) -> int:
+        """End established calls whose one side's application went silent (expired or vanished)."""
+        with self._engine.connect() as conn:
+            silent = store.list_established_with_silent_side(conn, self._clock() - IDLE_LIMIT_US)
+        for call in silent:
+
+            def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+                after = domain.transition(call, CallState.ENDED, outcome=Outcome.DROPPED, ended_us=self._clock())
+                sides = (call.caller_app, str(call.answered_by))
+                return after, [self.publish(conn, after, a, domain.ended_events(after, a)) for a in sides]
+
+            try:
+                self.change(call.tenant_id, call.id, call.caller_app, change)
+            except (Conflict, NotFound):
+                continue  # it ended meanwhile
+        return len(silent)
+
     def check_application(self, tenant_id: str, user_uri: str, app_id: str) -> None:
         """The caller's own live application, or the error UCWA gives."""
         self._applications.get(tenant_id, user_uri, app_id)

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from callscope.domain.calls import Call, CallState, Outcome, Renegotiation
 from callscope.storage.tables import applications, calls
@@ -81,6 +81,27 @@ def list_active_for(conn: Connection, tenant_id: str, application_id: str) -> li
 def list_ringing_before(conn: Connection, created_before_us: int) -> list[Call]:
     """Calls still ringing that started before a moment (for the no-answer timeout)."""
     rows = conn.execute(select(calls).where(_c.state == CallState.RINGING.value, _c.created_us < created_before_us))
+    return [_call(row) for row in rows]
+
+
+def list_established_with_silent_side(conn: Connection, active_since_us: int) -> list[Call]:
+    """Established calls one of whose applications is gone or has not been active since a moment."""
+    sides = [applications.alias("caller_side"), applications.alias("callee_side")]
+    caller, callee = sides
+    joined = calls.outerjoin(caller, and_(caller.c.tenant_id == _c.tenant_id, caller.c.id == _c.caller_app)).outerjoin(
+        callee, and_(callee.c.tenant_id == _c.tenant_id, callee.c.id == _c.answered_by)
+    )
+    silent = [
+        or_(
+            side.c.id.is_(None),
+            and_(
+                side.c.last_seen_us < active_since_us,
+                or_(side.c.parked_until_us.is_(None), side.c.parked_until_us < active_since_us),
+            ),
+        )
+        for side in sides
+    ]
+    rows = conn.execute(select(calls).select_from(joined).where(_c.state == CallState.ESTABLISHED.value, or_(*silent)))
     return [_call(row) for row in rows]
 
 
