@@ -5,7 +5,9 @@
 1. Setups: at each concurrency level, that many caller/callee pairs make calls back to back over
    real HTTP, exactly as UCWA clients do: startAudioVideo → the callee's P-GET delivers the
    invitation → acceptWithAnswer → the caller's P-GET delivers the session → stopAudioVideo → both
-   see the conversation deleted. Reported: completed setups per second per level.
+   see the conversation deleted. Reported: completed setups per second per level, and the server
+   process's CPU time per setup (which, unlike the rate, does not depend on how fast the load
+   generator on the same machine is).
 2. Idle: `--idle N` calls are established and then both applications of each call park a P-GET
    (timeout 1,800 s). Reported: the server's resident memory before and with them parked, and
    along the way every 1,000 calls. Each process may hold at most `ulimit -n` connections: 10,000
@@ -114,7 +116,8 @@ async def pair(http: httpx.AsyncClient, key: Any, index: int) -> tuple[Party, Pa
     return caller, callee, f"sip:callee{index}@bench.example"
 
 
-async def setups(base: str, key: Any, level: int, calls: int, first_user: int) -> float:
+async def setups(base: str, key: Any, level: int, calls: int, first_user: int, pid: int) -> tuple[float, float]:
+    """Setups per second, and milliseconds of server CPU per setup."""
     limits = httpx.Limits(max_connections=4 * level + 10, max_keepalive_connections=4 * level + 10, keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         pairs = [await pair(http, key, first_user + i) for i in range(level)]
@@ -128,9 +131,10 @@ async def setups(base: str, key: Any, level: int, calls: int, first_user: int) -
                 done += 1
             return done
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(pid)
         completed = sum(await asyncio.gather(*(worker(*p) for p in pairs)))
-        return completed / (time.perf_counter() - started)
+        per_setup = (cpu_seconds(pid) - cpu) * 1000 / completed
+        return completed / (time.perf_counter() - started), per_setup
 
 
 async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]:
@@ -170,6 +174,12 @@ async def park(party: Party) -> None:
         url = httpx.URL(party.next).copy_merge_params({"timeout": "1800"})
         batch = (await party.http.get(url, headers=party.headers)).json()
         party.next = batch["_links"]["next"]["href"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:
@@ -217,9 +227,12 @@ def main() -> None:
             wait_until_up(base)
             first_user = args.idle
             for level in levels:
-                rate = asyncio.run(setups(base, key, level, args.calls_per_level, first_user))
+                rate, cpu = asyncio.run(setups(base, key, level, args.calls_per_level, first_user, server.pid))
                 first_user += level
-                print(f"call setups at concurrency {level:>3}: {rate:,.1f} per second", flush=True)
+                print(
+                    f"call setups at concurrency {level:>3}: {rate:,.1f} per second; {cpu:,.1f} ms of server CPU each",
+                    flush=True,
+                )
             if args.idle:
                 before, during = asyncio.run(idle(base, key, args.idle, server.pid))
                 print(
