@@ -5,8 +5,9 @@
 Pairs of UCWA applications make calls over real HTTP at up to `--rate` calls a second (start →
 accept → session → stopAudioVideo), against one `callscope serve` process on SQLite. A Graph
 subscription sends change notifications to a webhook receiver in this process. For every call
-two delays are measured from the moment stopAudioVideo returned: until `GET callRecord` answers
-200 (polled every 5 ms), and until the `created` notification arrived. Reported: the achieved
+two delays are measured from the moment stopAudioVideo is sent (so they include the hang-up
+request itself, and the load generator's own delays): until `GET callRecord` answers 200 (polled
+every 5 ms from when the hang-up returned), and until the `created` notification arrived. Reported: the achieved
 call rate and p50/p99 of both delays. Everything listens on 127.0.0.1 and stops by itself.
 """
 
@@ -91,8 +92,8 @@ async def call_and_measure(
     session = await one_call(caller, callee, uri)
     audio_video = session["_links"]["audioVideo"]["href"]
     call_id = audio_video.split("/conversations/")[1].split("/")[0]
+    hung_up = time.time()  # just before the hang-up is sent: the delays include the hang-up request itself
     assert (await caller.http.post(audio_video + "/stopAudioVideo", headers=caller.headers)).status_code == 204
-    hung_up = time.time()
     key = record_id(TENANT, call_id)
     headers = {"Authorization": f"Bearer {reader}"}
     while (await http.get(f"/v1.0/communications/callRecords/{key}", headers=headers)).status_code != 200:
@@ -146,9 +147,9 @@ def main() -> None:
             server.wait(timeout=30)
         missing = [k for k, _, _ in results if k not in receiver.arrived]
         print(f"{len(results):,} calls at {rate:,.1f} calls/s (asked for at most {args.rate:,.0f}), {args.pairs} pairs")
-        print(f"  hang-up → record GET-able: {percentiles([ready - hung for _, hung, ready in results])}")
+        print(f"  hang-up sent → record GET-able: {percentiles([ready - hung for _, hung, ready in results])}")
         delays = [receiver.arrived[k] - hung for k, hung, _ in results if k in receiver.arrived]
-        print(f"  hang-up → webhook received: {percentiles(delays)}; {len(missing)} notifications missing")
+        print(f"  hang-up sent → webhook received: {percentiles(delays)}; {len(missing)} notifications missing")
     finally:
         hook_server.should_exit = True
         shutil.rmtree(work, ignore_errors=True)

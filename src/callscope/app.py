@@ -90,6 +90,8 @@ def create_services(settings: Settings) -> Services:
         give_up_us=int(settings.notification_give_up_seconds * 1e6),
     )
     ring_timeout_us = int(settings.ring_timeout_seconds * 1e6)
+    notifier = Notifier(engine, webhooks, offload, system_clock, retries)
+    subscriptions.on_queued = notifier.wake
     return Services(
         engine=engine,
         schemas=schemas,
@@ -104,7 +106,7 @@ def create_services(settings: Settings) -> Services:
         calls=Calls(engine, applications, channels, users, bridge, ring_timeout_us=ring_timeout_us),
         webhooks=webhooks,
         subscriptions=subscriptions,
-        notifier=Notifier(engine, webhooks, offload, system_clock, retries),
+        notifier=notifier,
     )
 
 

@@ -60,6 +60,10 @@ class Bridge:
         if after.state is CallState.ENDED:
             self._write_record(conn, after, now)
 
+    def committed(self) -> None:
+        """After the change's transaction commits: notifications it queued go out at once."""
+        self._subscriptions.committed()
+
     def add(self, conn: Connection, call: Call, fact: Fact) -> None:
         """A fact the call's own changes do not show (a quality report); rewrites an ended call's record."""
         facts_store.append(conn, call.tenant_id, call.id, [fact])

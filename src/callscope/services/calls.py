@@ -85,6 +85,7 @@ class Calls:
                 keys += self._fail(conn, ended)
                 call = ended
         self._channels.notify(keys)
+        self._bridge.committed()
         return call
 
     def accept(self, tenant_id: str, user_uri: str, app_id: str, call_id: str, sdp: str, context: str | None) -> Call:
@@ -245,6 +246,7 @@ class Calls:
                 raise Conflict("The call changed meanwhile.", subcode="AnotherOperationPending")
             self._bridge.track(conn, call, after)
         self._channels.notify(keys)
+        self._bridge.committed()
         return after
 
     def add_fact(self, tenant_id: str, call_id: str, app_id: str, kind: FactKind, data: dict[str, Any]) -> None:
@@ -256,6 +258,7 @@ class Calls:
             if call.state is CallState.RINGING or app_id not in (call.caller_app, call.answered_by):
                 raise Conflict("Quality reports are for a call that was connected.", subcode="OperationNotSupported")
             self._bridge.add(conn, call, Fact(kind, self._clock(), app_id, data))
+        self._bridge.committed()
 
     def publish(self, conn: Connection, call: Call, app_id: str, events: Iterable[Event]) -> Key:
         return self._channels.publish(conn, call.tenant_id, app_id, list(events))

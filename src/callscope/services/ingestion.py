@@ -132,6 +132,7 @@ class Ingestion:
                     if progress:
                         progress(number)
             self._flush(conn, tenant_id, batch, result)
+        self._subscriptions.committed()
         return result
 
     def _flush(self, conn: Any, tenant_id: str, batch: _Batch, result: ImportResult) -> None:

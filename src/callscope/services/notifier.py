@@ -1,6 +1,7 @@
 """Delivers the outbox: at least once, retried with backoff across restarts, then given up.
 
-Every process polls the outbox a few times a second and claims due messages for a short lease,
+Every process polls the outbox ten times a second (and at once when it has just queued
+notifications itself) and claims due messages for a short lease,
 so several processes on one PostgreSQL never send the same message at the same time, and a
 message claimed by a process that died is sent again once its lease ends. A notification that
 still fails after `give_up_us` is dropped and its subscription removed, with a
@@ -12,6 +13,7 @@ meanwhile are dropped unsent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -50,9 +52,17 @@ class Notifier:
         self._offload = offload
         self._clock = clock
         self._retries = retries
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._woken: asyncio.Event | None = None
+
+    def wake(self) -> None:
+        """Look at the outbox now rather than at the next poll (callable from any thread)."""
+        if self._loop is not None and self._woken is not None:
+            self._loop.call_soon_threadsafe(self._woken.set)
 
     async def run(self) -> None:
         """Deliver until cancelled."""
+        self._loop, self._woken = asyncio.get_running_loop(), asyncio.Event()
         while True:
             try:
                 sent = await self.deliver_due()
@@ -60,7 +70,9 @@ class Notifier:
                 log.exception("delivering notifications failed; trying again")
                 sent = 0
             if sent < self._retries.batch:
-                await asyncio.sleep(self._retries.poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._woken.wait(), self._retries.poll_seconds)
+                self._woken.clear()
 
     async def deliver_due(self) -> int:
         """Send every message due now; how many were tried."""

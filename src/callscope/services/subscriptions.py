@@ -3,8 +3,9 @@ the notifications a written record queues for them."""
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -26,6 +27,14 @@ class Subscriptions:
         self._engine = engine
         self._webhooks = webhooks
         self._clock = clock
+        self.on_queued: Callable[[], None] = lambda: None  # the notifier's wake-up, once it exists
+        self._queued = threading.local()  # this thread's transaction queued notifications
+
+    def committed(self) -> None:
+        """Call after a transaction that may have announced records commits: wakes delivery at once."""
+        if getattr(self._queued, "pending", False):
+            self._queued.pending = False
+            self.on_queued()
 
     async def create(self, tenant_id: str, creator_id: str, body: Any) -> Subscription:
         """Validate the request, then the URLs by handshake; 400 when a URL does not echo."""
@@ -89,3 +98,5 @@ class Subscriptions:
                         )
                     )
         outbox.add(conn, messages, now)
+        if messages:
+            self._queued.pending = True
