@@ -79,3 +79,9 @@ def test_a_call_ended_because_a_side_went_silent_failed_in_its_last_segment() ->
     assert session["failureInfo"]["stage"] == "midcall"
     assert [s["failureInfo"] for s in session["segments"][:-1]] == [None, None, None]
     assert session["segments"][-1]["failureInfo"]["reason"] == "ConnectionLost"
+
+
+def test_calls_to_a_test_call_target_are_marked_as_tests() -> None:
+    testing = CallIdentity("tenant-1", "c0ffee", WHO.names, frozenset({"sip:bob@example.com"}))
+    assert assemble(testing, CONNECTED, 1, T0)["sessions"][0]["isTest"] is True
+    assert assemble(WHO, CONNECTED, 1, T0)["sessions"][0]["isTest"] is False

@@ -1,0 +1,17 @@
+"""Settings read from CALLSCOPE_* environment variables."""
+
+from __future__ import annotations
+
+from callscope.config import call_test_targets_from_env, live_call_timing_from_env
+
+
+def test_test_call_targets_are_a_comma_separated_list_of_sip_uris() -> None:
+    env = {"CALLSCOPE_TEST_CALL_TARGETS": " sip:Echo@Example.com, ,sip:test@example.com"}
+    assert call_test_targets_from_env(env) == ("sip:echo@example.com", "sip:test@example.com")
+    assert call_test_targets_from_env({}) == ()
+
+
+def test_live_call_timing_comes_from_the_environment_where_set() -> None:
+    env = {"CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0", "CALLSCOPE_RING_TIMEOUT_SECONDS": "2.5"}
+    assert live_call_timing_from_env(env) == {"event_channel_floor_seconds": 0, "ring_timeout_seconds": 2.5}
+    assert live_call_timing_from_env({}) == {}
