@@ -27,6 +27,7 @@ class Application:
     created_us: int
     last_seen_us: int
     parked_until_us: int | None = None  # a P-GET parked with a long timeout counts as activity until then
+    pget_timing: dict[str, int] = field(default_factory=dict)  # timeout/medium/low last given: sticky
     modalities: tuple[str, ...] | None = None  # None until makeMeAvailable
     channel: Channel = field(default_factory=Channel)
 

@@ -132,10 +132,18 @@ class EventChannels:
                 await asyncio.sleep(1)
 
     async def poll(
-        self, tenant_id: str, user_uri: str, application_id: str, ack: int, timing: Timing, priority: int
+        self, tenant_id: str, user_uri: str, application_id: str, ack: int, given: dict[str, int], priority: int
     ) -> Delivery:
-        """Answer one P-GET for batch `ack`."""
+        """Answer one P-GET for batch `ack`; `given` timing parameters stick for the channel's later P-GETs."""
         application = await self._offload(self._applications.get, tenant_id, user_uri, application_id)
+        sticky = {**application.pget_timing, **given}
+        if sticky != application.pget_timing:
+            await self._offload(self._keep_timing, tenant_id, application_id, sticky)
+        timing = Timing(
+            timeout=sticky.get("timeout", Timing.timeout),
+            medium=sticky.get("medium", Timing.medium),
+            low=sticky.get("low", Timing.low),
+        )
         channel = application.channel
         step = step_for(channel, ack)
         if step is Step.RESYNC:
@@ -168,6 +176,10 @@ class EventChannels:
                 return pending
             await self._waiters.wait(slot, (min(deadline, release or deadline) - now) / 1_000_000)
 
+    def _keep_timing(self, tenant_id: str, application_id: str, timing: dict[str, int]) -> None:
+        with self._engine.begin() as conn:
+            applications_store.save_pget_timing(conn, tenant_id, application_id, timing)
+
     def _park_until(self, tenant_id: str, application_id: str, until_us: int) -> None:
         with self._engine.begin() as conn:
             applications_store.park_until(conn, tenant_id, application_id, until_us)
@@ -190,12 +202,12 @@ def _stamped(event: Event, now: int) -> Event:
     return replace(event, created_us=now)
 
 
-def parse_timing(values: dict[str, str], floor: int) -> Timing:
-    """`timeout`, `medium` and `low` from the query string, checked against UCWA's limits."""
+def parse_timing(values: dict[str, str], floor: int) -> dict[str, int]:
+    """The `timeout`, `medium` and `low` a query string gives, checked against UCWA's limits."""
     timing = Timing()
-    chosen = {"timeout": timing.timeout, "medium": timing.medium, "low": timing.low}
+    chosen: dict[str, int] = {}
     faults = []
-    for name in chosen:
+    for name in ("timeout", "medium", "low"):
         if name not in values:
             continue
         low, high = timing.limits[name]
@@ -209,4 +221,4 @@ def parse_timing(values: dict[str, str], floor: int) -> Timing:
         raise InvalidRequest(
             "Invalid event channel parameters.", subcode="ParameterValidationFailure", parameters=faults
         )
-    return Timing(timeout=chosen["timeout"], medium=chosen["medium"], low=chosen["low"])
+    return chosen

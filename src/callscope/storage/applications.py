@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, delete, insert, select, update
 
 from callscope.domain.applications import Application
@@ -17,8 +18,10 @@ def _application(row: Any) -> Application:
     values = dict(row._mapping)
     modalities = values.pop("modalities")
     channel = Channel(values.pop("batch"), values.pop("batch_last_id"), values.pop("acked_id"))
+    timing = values.pop("pget_timing")
     return Application(
         **values,
+        pget_timing=msgspec.json.decode(timing) if timing else {},
         modalities=None if modalities is None else tuple(m for m in modalities.split(",") if m),
         channel=channel,
     )
@@ -67,6 +70,11 @@ def touch(conn: Connection, tenant_id: str, application_id: str, now_us: int) ->
 def park_until(conn: Connection, tenant_id: str, application_id: str, until_us: int) -> None:
     """Record that a P-GET keeps the application active until `until_us`."""
     _update(conn, tenant_id, application_id, parked_until_us=until_us)
+
+
+def save_pget_timing(conn: Connection, tenant_id: str, application_id: str, timing: dict[str, int]) -> None:
+    """Keep the P-GET parameters an application gave, for its later P-GETs."""
+    _update(conn, tenant_id, application_id, pget_timing=msgspec.json.encode(timing).decode())
 
 
 def set_modalities(conn: Connection, tenant_id: str, application_id: str, modalities: tuple[str, ...]) -> bool:

@@ -61,6 +61,7 @@ applications = Table(
     Column("created_us", BigInteger, nullable=False),
     Column("last_seen_us", BigInteger, nullable=False),
     Column("parked_until_us", BigInteger, nullable=True),  # a long P-GET keeps the application alive until then
+    Column("pget_timing", String(200), nullable=True),  # JSON: the P-GET parameters last given (sticky)
     Column("modalities", String(200), nullable=True),  # set by makeMeAvailable: reachable from then on
     Column("batch", BigInteger, nullable=False, server_default="0"),
     Column("batch_last_id", BigInteger, nullable=False, server_default="0"),

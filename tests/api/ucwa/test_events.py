@@ -118,3 +118,16 @@ def test_bad_event_channel_parameters_are_400(app: tuple[UcwaClient, dict[str, A
     response = client.get(application["_links"]["events"]["href"], params={**FAST, **query})
     assert response.status_code == 400
     assert response.json()["subcode"] == "ParameterValidationFailure"
+
+
+def test_p_get_parameters_stick_until_changed(app: tuple[UcwaClient, dict[str, Any]]) -> None:
+    client, application = app
+    first = client.get(application["_links"]["events"]["href"], params=FAST).json()  # timeout 1 s from now on
+    started = time.monotonic()
+    second = client.get(first["_links"]["next"]["href"]).json()  # no parameters: still 1 s, not 180
+    assert time.monotonic() - started < 5
+    assert second["sender"] == []
+    started = time.monotonic()
+    client.get(second["_links"]["next"]["href"], params={"timeout": "2"})  # changed: 2 s, and it sticks
+    third_wait = time.monotonic() - started
+    assert 1.8 <= third_wait < 6

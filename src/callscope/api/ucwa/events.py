@@ -31,9 +31,9 @@ class EventEndpoint:
         query = dict(ucwa.request.query_params)
         ack = _integer(query.get("ack", ""), "ack")
         priority = _integer(query.get("priority", "0"), "priority")
-        timing = parse_timing(query, self._floor)
+        given = parse_timing(query, self._floor)
         app_id = ucwa.request.path_params["app"]
-        delivery = await self._channels.poll(ucwa.principal.tenant_id, ucwa.user_uri, app_id, ack, timing, priority)
+        delivery = await self._channels.poll(ucwa.principal.tenant_id, ucwa.user_uri, app_id, ack, given, priority)
         body = _render(app_id, delivery, ucwa.media_type)
         return Response(body, media_type=ucwa.media_type)
 
