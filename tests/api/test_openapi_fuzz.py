@@ -28,7 +28,10 @@ def test_the_served_document_is_the_one_fuzzed(client: httpx.Client) -> None:
     assert served == OpenApiEndpoint().document
     assert "/v1.0/communications/callRecords/{callRecord-id}/sessions" in served["paths"]
     assert "/beta/communications/callRecords/{callRecord-id}/sessions" in served["paths"]
-    assert all(set(item) <= {"get", "parameters", "description", "post"} for item in served["paths"].values())
+    for path, item in served["paths"].items():
+        writes = {"post", "patch", "delete"} if path.split("/")[2] == "subscriptions" else {"post"}
+        assert set(item) <= {"get", "parameters", "description", *writes}, path
+    assert set(served["paths"]["/v1.0/subscriptions/{subscription-id}"]) >= {"get", "patch", "delete"}
 
 
 @pytest.fixture
@@ -37,7 +40,10 @@ def fuzz_target(services: Services, base_url: str, make_token: TokenFactory) -> 
     return base_url, {"Authorization": f"Bearer {make_token(scopes=(READ, INGEST))}"}
 
 
-@schema.parametrize()
+# Creating a subscription makes callscope call the notification URL (a handshake of up to 10 s):
+# generated URLs would make the run slow and depend on the network. tests/api/graph/
+# test_subscriptions.py covers that operation's bad input instead.
+@schema.exclude(method="POST", path_regex="subscriptions$").parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_generated_request_gets_a_server_error(
     case: schemathesis.Case, fuzz_target: tuple[str, dict[str, str]]

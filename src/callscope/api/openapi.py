@@ -2,8 +2,9 @@
 
 It is assembled from Microsoft's official description of the namespace (one per version): only
 the GET operations are kept (the write operations the converter generates are not real Graph
-capabilities), paths get their version prefix, and beta's components are renamed `beta.*` so
-both versions live in one document. callscope's own ingestion endpoint is added.
+capabilities) except on `/subscriptions`, which callscope serves in full; paths get their version
+prefix, and beta's components are renamed `beta.*` so both versions live in one document.
+callscope's own ingestion endpoint is added.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from starlette.responses import JSONResponse, Response
 from callscope.services.schemas import VERSIONS
 
 _REF_PREFIX = "#/components/"
+# Change-notification subscriptions are served with their write methods (not `reauthorize`).
+SUBSCRIPTION_PATHS = frozenset({"/subscriptions", "/subscriptions/{subscription-id}"})
 
 
 class OpenApiEndpoint:
@@ -57,9 +60,14 @@ def _merge(merged: dict[str, Any], document: dict[str, Any], version: str) -> No
     if prefix:
         document = _rename_refs(copy.deepcopy(document), prefix)
     for path, item in document["paths"].items():
-        if path.startswith("/subscriptions") or "get" not in item:
+        if path in SUBSCRIPTION_PATHS:
+            kept = {
+                k: v for k, v in item.items() if k in ("get", "post", "patch", "delete", "parameters", "description")
+            }
+        elif path.startswith("/subscriptions") or "get" not in item:
             continue
-        kept = {k: v for k, v in item.items() if k in ("get", "parameters", "description")}
+        else:
+            kept = {k: v for k, v in item.items() if k in ("get", "parameters", "description")}
         merged["paths"][f"/{version}{path}"] = kept
     for section, entries in document.get("components", {}).items():
         if section == "securitySchemes":

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import INGEST, OTHER_TENANT, READ, TokenFactory
+from tests.support.openapi import component, response_schema, validate
 from tests.support.server import serving
 from tests.support.webhooks import Receiver
 
@@ -52,7 +53,12 @@ def test_a_subscription_is_created_after_the_handshake_then_read_renewed_and_del
     assert subscription["resource"] == "/communications/callRecords"
     href = f"/{version}/subscriptions/{subscription['id']}"
     assert client.get(href).json()["id"] == subscription["id"]
-    assert [s["id"] for s in client.get(f"/{version}/subscriptions").json()["value"]] == [subscription["id"]]
+    listed = client.get(f"/{version}/subscriptions").json()
+    assert [s["id"] for s in listed["value"]] == [subscription["id"]]
+    for body in (subscription, client.get(href).json()):  # the official schemas of the version
+        validate(version, component(version, "microsoft.graph.subscription"), body)
+    validate(version, response_schema(version, "/subscriptions", 200), listed)
+    validate(version, response_schema(version, "/subscriptions", 400), client.get("/v1.0/subscriptions/nope").json())
 
     renewed = client.patch(href, json={"expirationDateTime": _ahead(100)})
     assert renewed.status_code == 200
