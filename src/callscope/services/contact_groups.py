@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from callscope.domain.contact_groups import ContactGroup, checked_name, default_group, next_number
-from callscope.errors import Forbidden, NotFound
+from callscope.errors import Conflict, Forbidden, NotFound
 from callscope.storage import contact_groups as store
 
 _ATTEMPTS = 3  # a slot taken by a concurrent create is retried with the next free one
@@ -33,17 +33,18 @@ class ContactGroups:
     def create(self, tenant_id: str, user_uri: str, name: object) -> ContactGroup:
         """A new group in the lowest free slot; 409 AlreadyExists or TooManyGroups."""
         text = checked_name(name)
-        for attempt in range(_ATTEMPTS):
+        for _attempt in range(_ATTEMPTS):
             try:
                 with self._engine.begin() as conn:
                     number = next_number(store.find_all(conn, tenant_id, user_uri), text)
                     group = ContactGroup(tenant_id, user_uri, number, text)
                     store.add(conn, group)
                     return group
-            except IntegrityError:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+            except IntegrityError:  # a concurrent create took the slot or the name: look again
+                continue
+        raise Conflict(
+            "Other groups were being created at the same time; try again.", subcode="AnotherOperationPending"
+        )
 
     def remove(self, tenant_id: str, user_uri: str, number: str) -> None:
         """Remove one of the user's own groups; the default group stays (403)."""

@@ -18,10 +18,14 @@ def find_all(conn: Connection, tenant_id: str, user_uri: str) -> list[ContactGro
 
 
 def add(conn: Connection, group: ContactGroup) -> None:
-    """Store a new group; a taken slot raises the driver's IntegrityError."""
+    """Store a new group; a taken slot or name raises the driver's IntegrityError."""
     conn.execute(
         insert(contact_groups).values(
-            tenant_id=group.tenant_id, user_uri=group.user_uri, number=group.number, name=group.name
+            tenant_id=group.tenant_id,
+            user_uri=group.user_uri,
+            number=group.number,
+            name=group.name,
+            name_key=group.name.casefold(),
         )
     )
 

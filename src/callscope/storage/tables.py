@@ -119,6 +119,8 @@ contact_groups = Table(
     Column("user_uri", String(256), primary_key=True),
     Column("number", Integer, primary_key=True),  # 2..64; 1 is the default group, never stored
     Column("name", String(256), nullable=False),
+    Column("name_key", String(256), nullable=False),  # the name casefolded: unique per user
+    Index("ux_contact_groups_name", "tenant_id", "user_uri", "name_key", unique=True),
 )
 
 
