@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from callscope.domain.call_history import FactKind, facts
+from callscope.domain.call_history import FactKind, agents_needed, facts
 from callscope.domain.calls import Call, CallState, Outcome
 from tests.support.ucwa import sdp_offer
 
@@ -46,3 +46,11 @@ def test_media_changes_feedback_and_the_end_are_facts_and_nothing_else_is() -> N
     ended = replace(rated, state=CallState.ENDED, outcome=Outcome.HUNG_UP, ended_us=300)
     (end,) = facts(rated, ended, 310, AGENTS)
     assert (end.kind, end.at_us, end.data) == (FactKind.ENDED, 300, {"outcome": "Ended"})
+
+
+def test_user_agents_are_read_only_for_the_invitation_and_the_answer() -> None:
+    answered = replace(RINGING, state=CallState.ESTABLISHED, answered_by="app-b", answer_sdp=sdp_offer())
+    assert agents_needed(None, RINGING) == ("app-a",)
+    assert agents_needed(RINGING, answered) == ("app-b",)
+    assert agents_needed(answered, replace(answered, held_by="app-b")) == ()
+    assert agents_needed(RINGING, replace(RINGING, state=CallState.ENDED, outcome=Outcome.DECLINED)) == ()

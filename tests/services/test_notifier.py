@@ -22,7 +22,7 @@ from callscope.app import Services, create_app, create_services
 from callscope.auth.tokens import issue_token, load_or_create_key
 from callscope.config import Settings
 from callscope.domain.record_assembly import user_id
-from tests.conftest import INGEST, READ, TENANT, TokenFactory
+from tests.conftest import READ, TENANT, TokenFactory
 from tests.support.documents import demo_records, jsonl
 from tests.support.server import serving
 from tests.support.ucwa import Party, connect
@@ -243,4 +243,3 @@ def test_a_server_killed_between_hang_up_and_delivery_delivers_after_restart(
     finally:
         server.kill()
         server.wait(timeout=10)
-    assert INGEST

@@ -62,6 +62,18 @@ def facts(before: Call | None, after: Call, now_us: int, agents: Mapping[str, st
     return found
 
 
+def agents_needed(before: Call | None, after: Call) -> tuple[str, ...]:
+    """The applications whose user agents `facts` will read for this change (invitation, answer)."""
+    needed = [after.caller_app] if before is None else []
+    if (
+        after.answered_by
+        and (before is None or before.state is CallState.RINGING)
+        and after.state is not CallState.RINGING
+    ):
+        needed.append(after.answered_by)
+    return tuple(needed)
+
+
 def _unstarted(call: Call) -> Call:
     return replace(call, state=CallState.RINGING, feedback={}, held_by=None)
 

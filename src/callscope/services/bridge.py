@@ -16,7 +16,7 @@ import msgspec
 from sqlalchemy import Connection
 
 from callscope.domain import call_records as records_domain
-from callscope.domain.call_history import Fact, facts
+from callscope.domain.call_history import Fact, agents_needed, facts
 from callscope.domain.calls import Call, CallState
 from callscope.domain.record_assembly import CallIdentity, assemble, record_id
 from callscope.services.ingestion import DocumentPreparer
@@ -49,8 +49,8 @@ class Bridge:
         """Record what the change from `before` to `after` adds; write the record of an ended call."""
         now = self._clock()
         agents = {}
-        for app_id in (after.caller_app, after.answered_by):
-            application = applications_store.find(conn, after.tenant_id, app_id) if app_id else None
+        for app_id in agents_needed(before, after):  # only an invitation or an answer reads them
+            application = applications_store.find(conn, after.tenant_id, app_id)
             if application is not None:
                 agents[application.id] = application.user_agent
         new = facts(before, after, now, agents)

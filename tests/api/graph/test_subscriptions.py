@@ -9,12 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import INGEST, OTHER_TENANT, READ, TokenFactory
+from tests.conftest import INGEST, OTHER_TENANT, TokenFactory
 from tests.support.openapi import component, response_schema, validate
 from tests.support.server import serving
 from tests.support.webhooks import Receiver
-
-PROBLEM = "Validation: callscope"
 
 
 @pytest.fixture
@@ -131,4 +129,3 @@ def test_subscriptions_need_the_scope_and_belong_to_their_tenant(
     denied = httpx.post(f"{base_url}/v1.0/subscriptions", json=_body(hooks_url), headers=ingest_only)
     assert denied.status_code == 403
     assert httpx.put(f"{base_url}/v1.0/subscriptions/{mine}", headers=client.headers).status_code == 405
-    assert READ
