@@ -3,9 +3,9 @@
     .venv/bin/python bench/bridge.py [--rate 100] [--calls 600] [--pairs 32]
 
 Pairs of UCWA applications make calls over real HTTP at up to `--rate` calls a second (start →
-accept → session → stopAudioVideo), against one `callscope serve` process on SQLite. A Graph
+accept → session → DELETE conversation), against one `callscope serve` process on SQLite. A Graph
 subscription sends change notifications to a webhook receiver in this process. For every call
-two delays are measured from the moment stopAudioVideo is sent (so they include the hang-up
+two delays are measured from the moment the DELETE is sent (so they include the hang-up
 request itself, and the load generator's own delays): until `GET callRecord` answers 200 (polled
 every 5 ms from when the hang-up returned), and until the `created` notification arrived. Reported: the achieved
 call rate and p50/p99 of both delays. Everything listens on 127.0.0.1 and stops by itself.
@@ -90,10 +90,10 @@ async def call_and_measure(
     http: httpx.AsyncClient, caller: Party, callee: Party, uri: str, reader: str
 ) -> tuple[str, float, float]:
     session = await one_call(caller, callee, uri)
-    audio_video = session["_links"]["audioVideo"]["href"]
-    call_id = audio_video.split("/conversations/")[1].split("/")[0]
+    conversation = session["_links"]["conversation"]["href"]
+    call_id = conversation.rsplit("/", 1)[1]
     hung_up = time.time()  # just before the hang-up is sent: the delays include the hang-up request itself
-    assert (await caller.http.post(audio_video + "/stopAudioVideo", headers=caller.headers)).status_code == 204
+    assert (await caller.http.delete(conversation, headers=caller.headers)).status_code == 204
     key = record_id(TENANT, call_id)
     headers = {"Authorization": f"Bearer {reader}"}
     while (await http.get(f"/v1.0/communications/callRecords/{key}", headers=headers)).status_code != 200:

@@ -4,7 +4,7 @@
 
 1. Setups: at each concurrency level, that many caller/callee pairs make calls back to back over
    real HTTP, exactly as UCWA clients do: startAudioVideo → the callee's P-GET delivers the
-   invitation → acceptWithAnswer → the caller's P-GET delivers the session → stopAudioVideo → both
+   invitation → acceptWithAnswer → the caller's P-GET delivers the session → DELETE conversation → both
    see the conversation deleted. Reported: completed setups per second per level, and the server
    process's CPU time per setup (which, unlike the rate, does not depend on how fast the load
    generator on the same machine is).
@@ -90,8 +90,8 @@ async def one_call(caller: Party, callee: Party, callee_uri: str) -> dict[str, A
 
 
 async def hang_up(caller: Party, callee: Party, session: dict[str, Any]) -> None:
-    stop = session["_links"]["audioVideo"]["href"] + "/stopAudioVideo"
-    assert (await caller.http.post(stop, headers=caller.headers)).status_code == 204
+    conversation = session["_links"]["conversation"]["href"]  # leaving ends the session and the conversation
+    assert (await caller.http.delete(conversation, headers=caller.headers)).status_code == 204
     await caller.wait_for("conversation", "deleted")
     await callee.wait_for("conversation", "deleted")
 

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from callscope.domain.call_history import FactKind, agents_needed, facts
-from callscope.domain.calls import Call, CallState, Outcome
+from callscope.domain.calls import (
+    Call,
+    CallState,
+    Outcome,
+    add_audio_video,
+    invitation_id,
+    parse_invitation,
+    transition,
+)
+from callscope.errors import Conflict, NotFound
 from tests.support.ucwa import sdp_offer
 
 RINGING = Call(
@@ -54,3 +65,48 @@ def test_user_agents_are_read_only_for_the_invitation_and_the_answer() -> None:
     assert agents_needed(RINGING, answered) == ("app-b",)
     assert agents_needed(answered, replace(answered, held_by="app-b")) == ()
     assert agents_needed(RINGING, replace(RINGING, state=CallState.ENDED, outcome=Outcome.DECLINED)) == ()
+
+
+def test_stopping_ends_the_session_and_adding_audio_video_invites_again_from_either_side() -> None:
+    live = replace(RINGING, state=CallState.ESTABLISHED, answered_by="app-b", answer_sdp=sdp_offer(), connected_us=150)
+    idle = transition(live, CallState.IDLE, outcome=Outcome.HUNG_UP, ended_us=300)
+    (end,) = facts(live, idle, 310, AGENTS)
+    assert (end.kind, end.at_us) == (FactKind.ENDED, 300)
+    offer = replace(idle, offer_sdp=sdp_offer(), modalities=("Audio",), operation_id="op-2", created_us=400)
+    again = add_audio_video(idle, "app-b", offer)
+    assert (again.caller_app, again.caller_uri, again.callee_uri, again.offered) == (
+        "app-b",
+        "sip:b@x",
+        "sip:a@x",
+        ("app-a",),
+    )
+    assert (again.session_number, again.answered_by, again.connected_us, invitation_id(again)) == (
+        1,
+        None,
+        None,
+        "c1-1",
+    )
+    assert agents_needed(idle, again) == ("app-b",)
+    (invited,) = facts(idle, again, 400, AGENTS)
+    assert (invited.kind, invited.at_us, invited.app, invited.data["calleeUri"]) == (
+        FactKind.INVITED,
+        400,
+        "app-b",
+        "sip:a@x",
+    )
+    declined = transition(again, again.after_session(), outcome=Outcome.DECLINED, ended_us=410)
+    assert declined.state is CallState.IDLE and declined.peer() == "app-a"
+    assert [f.kind for f in facts(again, declined, 420, AGENTS)] == [FactKind.ENDED]
+    assert facts(declined, transition(declined, CallState.ENDED), 500, AGENTS) == []  # leaving adds nothing
+
+
+def test_only_an_idle_conversation_takes_audio_video_and_only_from_its_two_sides() -> None:
+    live = replace(RINGING, state=CallState.ESTABLISHED, answered_by="app-b", connected_us=150)
+    with pytest.raises(Conflict):
+        add_audio_video(live, "app-a", live)
+    with pytest.raises(Conflict):
+        add_audio_video(replace(live, state=CallState.IDLE), "app-c", live)
+    assert parse_invitation("c1") == ("c1", 0) and parse_invitation("c1-12") == ("c1", 12)
+    for bad in ("c1-", "c1-01", "c1-x", "c1--1"):
+        with pytest.raises(NotFound):
+            parse_invitation(bad)

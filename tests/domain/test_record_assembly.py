@@ -41,6 +41,26 @@ CONNECTED = [
     Fact(FactKind.ENDED, T0 + 180 * S, None, {"outcome": "Ended"}),
 ]
 DECLINED = [INVITED, Fact(FactKind.ENDED, T0 + 7 * S, None, {"outcome": "Declined"})]
+# Bob adds audio and video back to the conversation after it was stopped; Alice answers on her laptop.
+READDED = Fact(
+    FactKind.INVITED,
+    T0 + 200 * S,
+    "app-b",
+    {
+        "callerUri": "sip:bob@example.com",
+        "calleeUri": "sip:alice@example.com",
+        "userAgent": "Teams/6.14.1 (iOS 17.5)",
+        "modalities": ["Audio", "Video"],
+        "subject": None,
+    },
+)
+TWO_SESSIONS = [
+    *CONNECTED,
+    READDED,
+    Fact(FactKind.ANSWERED, T0 + 203 * S, "app-a", {"userAgent": INVITED.data["userAgent"], "modalities": ["Audio"]}),
+    Fact(FactKind.FEEDBACK, T0 + 240 * S, "app-b", {"rating": "poor", "text": "echo", "tokens": {"Echo": True}}),
+    Fact(FactKind.ENDED, T0 + 250 * S, None, {"outcome": "Ended"}),
+]
 
 
 def _check_golden(name: str, document: dict[str, Any]) -> None:
@@ -51,7 +71,10 @@ def _check_golden(name: str, document: dict[str, Any]) -> None:
     assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
 
 
-@pytest.mark.parametrize(("name", "facts"), [("connected_call", CONNECTED), ("declined_call", DECLINED)])
+@pytest.mark.parametrize(
+    ("name", "facts"),
+    [("connected_call", CONNECTED), ("declined_call", DECLINED), ("two_session_call", TWO_SESSIONS)],
+)
 def test_records_match_their_golden_documents_and_the_schema(name: str, facts: list[Fact]) -> None:
     document = assemble(WHO, facts, version=1, modified_us=T0 + 181 * S)
     _check_golden(name, document)
@@ -85,3 +108,21 @@ def test_calls_to_a_test_call_target_are_marked_as_tests() -> None:
     testing = CallIdentity("tenant-1", "c0ffee", WHO.names, frozenset({"sip:bob@example.com"}))
     assert assemble(testing, CONNECTED, 1, T0)["sessions"][0]["isTest"] is True
     assert assemble(WHO, CONNECTED, 1, T0)["sessions"][0]["isTest"] is False
+
+
+def test_each_audio_video_session_of_a_conversation_is_a_session_of_the_record() -> None:
+    document = assemble(WHO, TWO_SESSIONS, version=2, modified_us=T0 + 251 * S)
+    first, second = document["sessions"]
+    assert first == assemble(WHO, CONNECTED, 1, T0)["sessions"][0]  # the first session is as it was alone
+    assert second["caller"]["identity"]["user"]["displayName"] == "Bob"
+    assert second["callee"]["feedback"] is None and second["caller"]["feedback"]["rating"] == "poor"
+    assert [s["startDateTime"][11:19] for s in second["segments"]] == ["12:16:43"]
+    assert (document["startDateTime"], document["endDateTime"]) == (first["startDateTime"], second["endDateTime"])
+    ids = [first["id"], second["id"], *(g["id"] for s in (first, second) for g in s["segments"])]
+    assert len(set(ids)) == len(ids)
+    assert document["organizer_v2"]["identity"]["user"]["displayName"] == "Alice"
+
+
+def test_a_session_under_way_waits_until_it_ends() -> None:
+    under_way = assemble(WHO, TWO_SESSIONS[:-1], version=1, modified_us=T0)
+    assert [s["id"] for s in under_way["sessions"]] == [assemble(WHO, CONNECTED, 1, T0)["sessions"][0]["id"]]

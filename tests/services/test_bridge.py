@@ -264,3 +264,43 @@ def test_a_call_whose_side_goes_silent_is_ended_and_recorded_as_failed_mid_call(
     assert (session.failure_info.stage.value, session.failure_info.reason) == ("midcall", "ConnectionLost")
     assert session.segments[-1].failure_info.stage.value == "midcall"
     assert session.callee.user_agent.platform.value == "iOS"
+
+
+def test_audio_video_added_back_to_a_conversation_is_a_second_session_of_its_record(
+    base_url: str, make_token: TokenFactory, people: tuple[Party, Party]
+) -> None:
+    alice, bob = people
+    alice_session, bob_session = connect(alice, bob, "sip:bob@example.com")
+    assert alice.client.post(alice_session["_links"]["audioVideo"]["href"] + "/stopAudioVideo").status_code == 204
+    token = make_token()
+    first = _record(base_url, token, _only_record(base_url, token)["id"])
+    assert (first.version, len(first.sessions)) == (1, 1)  # the first session is a record as soon as it ends
+
+    audio_video = bob.client.get(bob_session["_links"]["audioVideo"]["href"]).json()
+    added = bob.client.post(
+        audio_video["_links"]["addAudioVideo"]["href"],
+        content=sdp_offer(video=True),
+        params={"to": "sip:alice@example.com"},
+        headers=SDP,
+    )
+    assert added.status_code == 201, added.text
+    incoming = alice.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
+    while incoming["direction"] != "Incoming":  # Alice's own first invitation came first
+        incoming = alice.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
+    answer = sdp_offer(video=True)
+    assert (
+        alice.client.post(incoming["_links"]["acceptWithAnswer"]["href"], content=answer, headers=SDP).status_code
+        == 204
+    )
+    bob.wait_for("audioVideoSession", "added")
+    assert bob.client.delete(bob_session["_links"]["conversation"]["href"]).status_code == 204
+
+    record = _record(base_url, token, first.id)
+    assert record.version == 2 and [m.value for m in record.modalities] == ["audio", "video"]
+    one, two = record.sessions
+    assert one.id == first.sessions[0].id and one.caller.associated_identity.display_name == "Alice Ångström"
+    assert two.caller.associated_identity.display_name == "Bob 李"  # Bob invited the second time
+    assert (two.caller.user_agent.header_value, two.callee.user_agent.header_value) == (TEAMS, CHROME)
+    assert [m.value for m in two.modalities] == ["audio", "video"] and two.failure_info is None
+    assert one.end_date_time <= two.start_date_time and two.end_date_time == record.end_date_time
+    assert [[m.label for m in s.media] for s in two.segments] == [["main-audio", "main-video"]]

@@ -134,10 +134,11 @@ def _call_routes(pipeline: UcwaPipeline, calls: CallEndpoints, renegotiations: R
         (f"{invitations}/{{call}}/sendProvisionalAnswer", {"POST": calls.provisional_answer}, RECEIVE),
         (f"{invitations}/{{call}}/audioVideoNegotiation", {"GET": calls.negotiation}, frozenset()),
         (f"{invitations}/{{call}}/cancel", {"POST": calls.cancel}, INITIATE),
-        (conversation, {"GET": calls.conversation, "DELETE": calls.hang_up}, frozenset()),
+        (conversation, {"GET": calls.conversation, "DELETE": calls.leave}, frozenset()),
         (f"{conversation}/participants/{{uri}}", {"GET": calls.participant}, frozenset()),
         (f"{conversation}/audioVideo", {"GET": calls.audio_video}, frozenset()),
-        (f"{conversation}/audioVideo/stopAudioVideo", {"POST": calls.hang_up}, frozenset()),
+        (f"{conversation}/audioVideo/stopAudioVideo", {"POST": calls.stop}, frozenset()),
+        (f"{conversation}/audioVideo/addAudioVideo", {"POST": calls.add}, INITIATE),
         (f"{conversation}/audioVideo/audioVideoSession", {"GET": calls.session}, frozenset()),
         *_renegotiation_table(conversation, renegotiations),
     ]

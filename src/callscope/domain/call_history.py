@@ -2,11 +2,15 @@
 
 Every stored change of a call is compared with the call before it; what differs becomes facts:
 
-    invited   the caller's application sent the invitation (its user agent, the offered media)
+    invited   the caller's application sent an invitation (its user agent, the offered media):
+              the first starts the conversation, each later one (addAudioVideo) a new session
     answered  a device of the callee accepted (its user agent, the media both sides agreed on)
     media     an accepted renegotiation changed the media or put the call on or off hold
-    ended     the call ended, and how (hung up, declined, cancelled, unanswered, unreachable)
+    ended     the session ended, and how (hung up, declined, cancelled, unanswered, unreachable)
     feedback  one side published call-quality feedback (also after the end)
+    quality   one side sent a getStats() report (added by the calls service, not found here)
+
+The facts of one session are those from its `invited` fact up to the next one.
 
 Facts are never changed once written; the record is a fold over them (`record_assembly`).
 """
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from callscope.domain.calls import Call, CallState
+from callscope.domain.calls import LIVE, Call, CallState
 from callscope.domain.negotiation import summarize
 
 
@@ -46,7 +50,7 @@ class Fact:
 def facts(before: Call | None, after: Call, now_us: int, agents: Mapping[str, str]) -> list[Fact]:
     """The facts a change from `before` (None: the call is new) to `after` adds; `agents` by application."""
     found: list[Fact] = []
-    if before is None:
+    if before is None or before.session_number != after.session_number:
         found.append(_invited(after, agents))
         before = _unstarted(after)
     if before.state is CallState.RINGING and after.state is CallState.ESTABLISHED:
@@ -56,7 +60,7 @@ def facts(before: Call | None, after: Call, now_us: int, agents: Mapping[str, st
     for app_id, given in after.feedback.items():
         if before.feedback.get(app_id) != given:
             found.append(Fact(FactKind.FEEDBACK, now_us, app_id, dict(given)))
-    if before.state is not CallState.ENDED and after.state is CallState.ENDED:
+    if before.state in LIVE and after.state not in LIVE:
         outcome = after.outcome.value if after.outcome else None
         found.append(Fact(FactKind.ENDED, after.ended_us or now_us, data={"outcome": outcome}))
     return found
@@ -64,10 +68,11 @@ def facts(before: Call | None, after: Call, now_us: int, agents: Mapping[str, st
 
 def agents_needed(before: Call | None, after: Call) -> tuple[str, ...]:
     """The applications whose user agents `facts` will read for this change (invitation, answer)."""
-    needed = [after.caller_app] if before is None else []
+    new_session = before is None or before.session_number != after.session_number
+    needed = [after.caller_app] if new_session else []
     if (
         after.answered_by
-        and (before is None or before.state is CallState.RINGING)
+        and (new_session or (before is not None and before.state is CallState.RINGING))
         and after.state is not CallState.RINGING
     ):
         needed.append(after.answered_by)

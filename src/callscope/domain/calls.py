@@ -2,8 +2,13 @@
 
 States (one transition table):
 
-    Ringing ──accept──▶ Established ──hang up──▶ Ended
-       └──decline / cancel / no answer / nobody available──▶ Ended
+    Ringing ──accept──▶ Established ──DELETE conversation──▶ Ended
+       │                    └──stopAudioVideo──▶ Idle ──addAudioVideo──▶ Ringing (the next session)
+       └──decline / cancel / no answer / nobody available──▶ Ended (first session) or Idle (later ones)
+
+A call is one conversation between two users. Each invitation starts one audio/video session in
+it; `stopAudioVideo` ends the session but keeps the conversation (Idle), where either side may
+start the next session with `addAudioVideo`; leaving the conversation (DELETE) ends everything.
 
 Every application involved sees the call through its own resources: the invitation (outgoing for
 the caller's application, incoming for each available application of the callee), the
@@ -18,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from callscope.domain.events import Event, EventType, Priority
-from callscope.errors import Conflict, InvalidRequest
+from callscope.errors import Conflict, InvalidRequest, NotFound
 
 
 class CallState(StrEnum):
@@ -26,14 +31,17 @@ class CallState(StrEnum):
 
     RINGING = "Ringing"
     ESTABLISHED = "Established"
+    IDLE = "Idle"  # the conversation goes on without audio/video
     ENDED = "Ended"
 
 
 TRANSITIONS: Mapping[CallState, frozenset[CallState]] = {
-    CallState.RINGING: frozenset({CallState.ESTABLISHED, CallState.ENDED}),
-    CallState.ESTABLISHED: frozenset({CallState.ENDED}),
+    CallState.RINGING: frozenset({CallState.ESTABLISHED, CallState.IDLE, CallState.ENDED}),
+    CallState.ESTABLISHED: frozenset({CallState.IDLE, CallState.ENDED}),
+    CallState.IDLE: frozenset({CallState.RINGING, CallState.ENDED}),
     CallState.ENDED: frozenset(),
 }
+LIVE = frozenset({CallState.RINGING, CallState.ESTABLISHED})  # an audio/video session is under way
 
 
 class Outcome(StrEnum):
@@ -87,10 +95,73 @@ class Call:
     feedback: dict[str, dict[str, Any]] = field(default_factory=dict)  # by application id
     revision: int = 0  # bumped by every stored change
     provisional_sdp: str | None = None  # early-media answer from a ringing device
+    session_number: int = 0  # which audio/video session of the conversation this is (0: the first)
 
     def sees(self, application_id: str) -> bool:
         """Whether an application is part of this call."""
         return application_id == self.caller_app or application_id in self.offered
+
+    def peer(self) -> str | None:
+        """The caller's partner in the conversation: who answered, or the only one a later session rings."""
+        if self.answered_by is not None:
+            return self.answered_by
+        return self.offered[0] if self.session_number > 0 and self.offered else None
+
+    def after_session(self) -> CallState:
+        """Where an unanswered session leaves the call: the first ends it, a later one leaves it Idle."""
+        return CallState.IDLE if self.session_number > 0 else CallState.ENDED
+
+
+def invitation_id(call: Call) -> str:
+    """The id of the current session's invitation: the call's id, `-n` added for the n-th later session."""
+    return call.id if call.session_number == 0 else f"{call.id}-{call.session_number}"
+
+
+def parse_invitation(key: str) -> tuple[str, int]:
+    """(call id, session number) of an invitation id; NotFound for one that cannot be."""
+    call_id, dash, number = key.partition("-")
+    if dash and not (number.isdigit() and number[0] != "0"):
+        raise NotFound("No such invitation.", subcode="ResourceNotFound")
+    return call_id, int(number or 0)
+
+
+def add_audio_video(call: Call, application_id: str, offer: Call) -> Call:
+    """addAudioVideo: one side of an Idle conversation invites the other to a new audio/video session.
+
+    `offer` carries the new invitation's inputs (offer_sdp, modalities, operation_id, caller_context,
+    created_us); the rest of the call is the conversation's.
+    """
+    peer = call.peer()
+    if call.state is not CallState.IDLE or application_id not in (call.caller_app, peer):
+        raise Conflict(f"The conversation is {call.state}; audio/video can be added only when it has none.")
+    other = peer if application_id == call.caller_app else call.caller_app
+    uris = (
+        (call.caller_uri, call.callee_uri) if application_id == call.caller_app else (call.callee_uri, call.caller_uri)
+    )
+    return replace(
+        call,
+        state=CallState.RINGING,
+        caller_app=application_id,
+        caller_uri=uris[0],
+        callee_uri=uris[1],
+        offered=(str(other),),
+        offer_sdp=offer.offer_sdp,
+        modalities=offer.modalities,
+        operation_id=offer.operation_id,
+        caller_context=offer.caller_context,
+        created_us=offer.created_us,
+        session_number=call.session_number + 1,
+        answered_by=None,
+        callee_context=None,
+        answer_sdp=None,
+        outcome=None,
+        connected_us=None,
+        ended_us=None,
+        renegotiation=None,
+        held_by=None,
+        feedback={},
+        provisional_sdp=None,
+    )
 
 
 def transition(call: Call, to: CallState, **changes: Any) -> Call:
@@ -134,6 +205,7 @@ def conversation(call: Call, application_id: str) -> dict[str, Any]:
     state = {
         CallState.RINGING: "Connecting" if outgoing else "Incoming",
         CallState.ESTABLISHED: "Connected",
+        CallState.IDLE: "Connected",
         CallState.ENDED: "Disconnected",
     }[call.state]
     active = list(call.modalities) if call.state is CallState.ESTABLISHED else []
@@ -146,11 +218,9 @@ def conversation(call: Call, application_id: str) -> dict[str, Any]:
 
 
 def audio_video(call: Call) -> dict[str, Any]:
-    """The audioVideo modality snapshot."""
-    state = {CallState.RINGING: "Connecting", CallState.ESTABLISHED: "Connected", CallState.ENDED: "Disconnected"}[
-        call.state
-    ]
-    return {"state": state, "established": call.state is CallState.ESTABLISHED}
+    """The audioVideo modality snapshot; `canAdd` while the conversation goes on without it."""
+    state = {CallState.RINGING: "Connecting", CallState.ESTABLISHED: "Connected"}.get(call.state, "Disconnected")
+    return {"state": state, "established": call.state is CallState.ESTABLISHED, "canAdd": call.state is CallState.IDLE}
 
 
 def session(call: Call, application_id: str) -> dict[str, Any]:
@@ -262,7 +332,7 @@ def _event(
         "" if sender == "communication" else call.id,
         type_,
         target,
-        call.id,
+        invitation_id(call) if target == "audioVideoInvitation" else call.id,
         Priority.HIGH,
         snapshot,
         status,
@@ -274,7 +344,7 @@ def started_events(call: Call, application_id: str) -> list[Event]:
     """What an application sees when the call starts (outgoing) or rings (incoming)."""
     return [
         _event("communication", EventType.STARTED, "audioVideoInvitation", call, invitation(call, application_id)),
-        _event("communication", EventType.ADDED, "conversation", call, conversation(call, application_id)),
+        _conversation_event(call, application_id, EventType.ADDED if call.session_number == 0 else EventType.UPDATED),
         _event("conversation", EventType.UPDATED, "audioVideo", call, audio_video(call)),
     ]
 
@@ -295,21 +365,34 @@ def established_events(call: Call, application_id: str) -> list[Event]:
 
 
 def failed_events(call: Call, application_id: str, why: dict[str, str]) -> list[Event]:
-    """What an application sees when the call it was part of never got established."""
+    """What an application sees when a session it was part of never got established."""
     return [
         _invitation_completed(call, application_id, "Failure", why),
         _event("conversation", EventType.UPDATED, "audioVideo", call, audio_video(call)),
-        _event("communication", EventType.DELETED, "conversation", call, None),
+        _conversation_event(call, application_id),
     ]
 
 
 def ended_events(call: Call, application_id: str) -> list[Event]:
-    """What each side of an established call sees when it is hung up."""
+    """What each side sees when an established session ends (the conversation with it, unless Idle)."""
     return [
         _event("communication", EventType.DELETED, "audioVideoSession", call, None),
         _event("conversation", EventType.UPDATED, "audioVideo", call, audio_video(call)),
-        _event("communication", EventType.DELETED, "conversation", call, None),
+        _conversation_event(call, application_id),
     ]
+
+
+def left_events(call: Call, application_id: str) -> list[Event]:
+    """What each side sees when an Idle conversation is left."""
+    return [_conversation_event(call, application_id)]
+
+
+def _conversation_event(call: Call, application_id: str, type_: EventType | None = None) -> Event:
+    """The conversation deleted once the call ended, else updated (or `type_`) with its snapshot."""
+    if call.state is CallState.ENDED:
+        return _event("communication", EventType.DELETED, "conversation", call, None)
+    snapshot = conversation(call, application_id)
+    return _event("communication", type_ or EventType.UPDATED, "conversation", call, snapshot)
 
 
 RATINGS = ("notRated", "bad", "poor", "fair", "good", "excellent")
@@ -355,10 +438,10 @@ def negotiation_events(call: Call) -> list[Event]:
     return [
         Event(
             "audioVideoInvitation",
-            call.id,
+            invitation_id(call),
             EventType.UPDATED,
             "audioVideoNegotiation",
-            call.id,
+            invitation_id(call),
             Priority.HIGH,
             snapshot,
         )

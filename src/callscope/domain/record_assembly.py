@@ -1,9 +1,11 @@
 """A call's Graph callRecord, folded from its facts (`call_history`): pure, so golden-tested.
 
-A peer-to-peer call gives one session from the caller's endpoint (the device that invited) to
-the callee's (the device that answered). An answered session has one segment per stretch of
-stable media: it opens on the answer and again at every accepted renegotiation, hold and resume.
-A call nobody answered has one segment from invitation to end, both carrying its failureInfo.
+A peer-to-peer call gives one session per audio/video session of its conversation (the first
+invitation, then each addAudioVideo), from the caller's endpoint (the device that invited) to the
+callee's (the device that answered); a session still under way is left out until it ends. An
+answered session has one segment per stretch of stable media: it opens on the answer and again at
+every accepted renegotiation, hold and resume. A session nobody answered has one segment from
+invitation to end, both carrying its failureInfo.
 """
 
 from __future__ import annotations
@@ -57,29 +59,42 @@ def user_id(uri: str) -> str:
 def assemble(who: CallIdentity, facts: Sequence[Fact], version: int, modified_us: int) -> dict[str, Any]:
     """The callRecord document (beta's shape, which also carries v1.0's properties)."""
     timeline = sorted(facts, key=lambda f: f.at_us)
-    invited = _one(timeline, FactKind.INVITED)
-    ended = _one(timeline, FactKind.ENDED)
-    caller, callee = invited.data["callerUri"], invited.data["calleeUri"]
-    session = _session(who, timeline, invited, ended)
+    parts = [part for part in _by_session(timeline) if any(f.kind is FactKind.ENDED for f in part)]
+    if not parts:
+        raise ValueError("a call record needs at least one session that ended")
+    first = parts[0][0]
+    caller, callee = first.data["callerUri"], first.data["calleeUri"]
+    sessions = [_session(who, n, part) for n, part in enumerate(parts)]
     return {
         "@odata.type": f"{NS}.callRecord",
         "id": record_id(who.tenant_id, who.call_id),
         "version": version,
         "type": "peerToPeer",
-        "modalities": session["modalities"],
-        "startDateTime": _time(invited.at_us),
-        "endDateTime": _time(ended.at_us),
+        "modalities": list(dict.fromkeys(m for session in sessions for m in session["modalities"])),
+        "startDateTime": _time(first.at_us),
+        "endDateTime": _time(max(_one(part, FactKind.ENDED).at_us for part in parts)),
         "lastModifiedDateTime": _time(modified_us),
         "joinWebUrl": None,
         "organizer": {"user": _identity(who, caller)},
         "participants": [{"user": _identity(who, uri)} for uri in (caller, callee)],
         "organizer_v2": _participant(who, caller, "organizer"),
         "participants_v2": [_participant(who, uri, "participant") for uri in (caller, callee)],
-        "sessions": [session],
+        "sessions": sessions,
     }
 
 
-def _session(who: CallIdentity, timeline: Sequence[Fact], invited: Fact, ended: Fact) -> dict[str, Any]:
+def _by_session(timeline: Sequence[Fact]) -> list[list[Fact]]:
+    """The timeline cut at each invitation: the facts of each session in turn."""
+    parts: list[list[Fact]] = []
+    for fact in timeline:
+        if fact.kind is FactKind.INVITED or not parts:
+            parts.append([])
+        parts[-1].append(fact)
+    return parts
+
+
+def _session(who: CallIdentity, number: int, timeline: Sequence[Fact]) -> dict[str, Any]:
+    invited, ended = _one(timeline, FactKind.INVITED), _one(timeline, FactKind.ENDED)
     answered = next((f for f in timeline if f.kind is FactKind.ANSWERED), None)
     feedback = {f.app: f.data for f in timeline if f.kind is FactKind.FEEDBACK}  # the latest per side wins
     caller = _endpoint(who, invited.data["callerUri"], invited.data["userAgent"], feedback.get(invited.app))
@@ -94,10 +109,10 @@ def _session(who: CallIdentity, timeline: Sequence[Fact], invited: Fact, ended: 
     )
     reports = Reports(timeline, invited.app, answered.app if answered else None)
     last = len(stretches) - 1
+    base = f"{record_id(who.tenant_id, who.call_id)}/session" + (f"/{number}" if number else "")
     segments = [  # a call that failed mid-call failed in its last segment
         _segment(
-            who,
-            n,
+            f"{base}/segment/{n}" if number else _first_session_segment(who, n),
             start,
             end,
             caller,
@@ -110,7 +125,7 @@ def _session(who: CallIdentity, timeline: Sequence[Fact], invited: Fact, ended: 
     modalities = _union(m for _, _, media in stretches for m in media)
     return {
         "@odata.type": f"{NS}.session",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{record_id(who.tenant_id, who.call_id)}/session")),
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, base)),
         "modalities": modalities,
         "isTest": invited.data["calleeUri"] in who.test_targets,
         "startDateTime": _time(invited.at_us),
@@ -120,6 +135,11 @@ def _session(who: CallIdentity, timeline: Sequence[Fact], invited: Fact, ended: 
         "failureInfo": failure,
         "segments": segments,
     }
+
+
+def _first_session_segment(who: CallIdentity, number: int) -> str:
+    """The first session's segments keep the names they had before calls had more than one session."""
+    return f"{record_id(who.tenant_id, who.call_id)}/segment/{number}"
 
 
 def _stretches(timeline: Sequence[Fact], answered: Fact, ended: Fact) -> list[tuple[int, int, list[str]]]:
@@ -133,8 +153,7 @@ def _stretches(timeline: Sequence[Fact], answered: Fact, ended: Fact) -> list[tu
 
 
 def _segment(
-    who: CallIdentity,
-    number: int,
+    name: str,
     start: int,
     end: int,
     caller: dict[str, Any],
@@ -142,10 +161,9 @@ def _segment(
     failure: dict[str, Any] | None,
     media: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    base = record_id(who.tenant_id, who.call_id)
     return {
         "@odata.type": f"{NS}.segment",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/segment/{number}")),
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
         "startDateTime": _time(start),
         "endDateTime": _time(end),
         "caller": caller,
@@ -266,7 +284,7 @@ def _union(modalities: Any) -> list[str]:
 def _one(timeline: Sequence[Fact], kind: FactKind) -> Fact:
     found = [f for f in timeline if f.kind is kind]
     if len(found) != 1:
-        raise ValueError(f"a finished call has exactly one {kind} fact, not {len(found)}")
+        raise ValueError(f"a finished session has exactly one {kind} fact, not {len(found)}")
     return found[0]
 
 

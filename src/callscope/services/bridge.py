@@ -1,11 +1,12 @@
 """The bridge from live calls to call records.
 
 Every stored change of a call passes through `Bridge.track`, inside the transaction that stores
-the change: the facts it adds are written beside it, and once the call has ended its callRecord
-is assembled from all its facts and written too, with the change notifications it causes (the
-outbox). The record is therefore readable the moment the hang-up commits, and no notification
-can be lost between the two. Facts that arrive after the end (feedback, a last quality report) write the
-record again with `version` + 1.
+the change: the facts it adds are written beside it, and once an audio/video session has ended
+the callRecord is assembled from all the facts and written too, with the change notifications it
+causes (the outbox). The record is therefore readable the moment the hang-up commits, and no
+notification can be lost between the two. What comes later writes the record again with
+`version` + 1: facts after the end (feedback, a last quality report) and each further session of
+the conversation (addAudioVideo) once it ends.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import Connection
 
 from callscope.domain import call_records as records_domain
 from callscope.domain.call_history import Fact, agents_needed, facts
-from callscope.domain.calls import Call, CallState
+from callscope.domain.calls import LIVE, Call
 from callscope.domain.record_assembly import CallIdentity, assemble, record_id
 from callscope.services.ingestion import DocumentPreparer
 from callscope.services.subscriptions import Subscriptions
@@ -30,7 +31,7 @@ Clock = Callable[[], int]
 
 
 class Bridge:
-    """Keeps each call's facts and writes its call record when it ends (and again when facts come later)."""
+    """Keeps each call's facts and writes its call record when a session ends (and again when facts come later)."""
 
     def __init__(
         self,
@@ -57,7 +58,7 @@ class Bridge:
         if not new:
             return
         facts_store.append(conn, after.tenant_id, after.id, new)
-        if after.state is CallState.ENDED:
+        if after.state not in LIVE:  # a session just ended, or something came after it
             self._write_record(conn, after, now)
 
     def committed(self) -> None:
@@ -67,7 +68,7 @@ class Bridge:
     def add(self, conn: Connection, call: Call, fact: Fact) -> None:
         """A fact the call's own changes do not show (a quality report); rewrites an ended call's record."""
         facts_store.append(conn, call.tenant_id, call.id, [fact])
-        if call.state is CallState.ENDED:
+        if call.state not in LIVE:
             self._write_record(conn, call, self._clock())
 
     def _write_record(self, conn: Connection, call: Call, now: int) -> None:

@@ -25,6 +25,7 @@ from callscope.services.users import Users
 from callscope.storage import calls as store
 
 RING_TIMEOUT_US = 30_000_000  # unanswered calls end after this long
+Change = Callable[[Connection, Call], tuple[Call, list[Key]]]  # a call's change: the call after, events' keys
 
 
 class Calls:
@@ -88,7 +89,33 @@ class Calls:
         self._bridge.committed()
         return call
 
-    def accept(self, tenant_id: str, user_uri: str, app_id: str, call_id: str, sdp: str, context: str | None) -> Call:
+    def add_audio_video(
+        self, tenant_id: str, user_uri: str, app_id: str, call_id: str, inputs: dict[str, str | None], sdp: str
+    ) -> Call:
+        """addAudioVideo: a new audio/video session in an Idle conversation, ringing the other side's device."""
+        self._applications.get(tenant_id, user_uri, app_id)
+        summary = summarize(sdp)
+
+        def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+            now = self._clock()
+            offer = replace(
+                call,
+                offer_sdp=sdp,
+                modalities=summary.modalities,
+                operation_id=inputs.get("operationId"),
+                caller_context=inputs.get("sessionContext"),
+                created_us=now,
+            )
+            after = domain.add_audio_video(call, app_id, offer)
+            return after, [
+                self.publish(conn, after, a, domain.started_events(after, a)) for a in (app_id, *after.offered)
+            ]
+
+        return self.change(tenant_id, call_id, app_id, change)
+
+    def accept(
+        self, tenant_id: str, user_uri: str, app_id: str, invitation_id: str, sdp: str, context: str | None
+    ) -> Call:
         """acceptWithAnswer from one of the callee's devices; the others see it taken."""
         self._applications.get(tenant_id, user_uri, app_id)
         summarize(sdp)
@@ -118,9 +145,9 @@ class Calls:
             ]
             return after, keys
 
-        return self.change(tenant_id, call_id, app_id, change)
+        return self._change_invitation(tenant_id, invitation_id, app_id, change)
 
-    def provisional_answer(self, tenant_id: str, user_uri: str, app_id: str, call_id: str, sdp: str) -> Call:
+    def provisional_answer(self, tenant_id: str, user_uri: str, app_id: str, invitation_id: str, sdp: str) -> Call:
         """sendProvisionalAnswer: the caller gets the early-media answer; the call keeps ringing."""
         self._applications.get(tenant_id, user_uri, app_id)
         summarize(sdp)
@@ -129,34 +156,51 @@ class Calls:
             after = domain.provisional_answer(call, app_id, sdp)
             return after, [self.publish(conn, after, call.caller_app, domain.negotiation_events(after))]
 
-        return self.change(tenant_id, call_id, app_id, change)
+        return self._change_invitation(tenant_id, invitation_id, app_id, change)
 
-    def decline(self, tenant_id: str, user_uri: str, app_id: str, call_id: str) -> Call:
-        """decline from a callee device: the call ends for everyone."""
+    def decline(self, tenant_id: str, user_uri: str, app_id: str, invitation_id: str) -> Call:
+        """decline from a callee device: the session ends for everyone (the first one with its conversation)."""
         self._applications.get(tenant_id, user_uri, app_id)
-        return self._end_ringing(tenant_id, call_id, app_id, Outcome.DECLINED, must_be_callee=True)
+        change = self._ringing_ends(app_id, Outcome.DECLINED, must_be_callee=True)
+        return self._change_invitation(tenant_id, invitation_id, app_id, change)
 
-    def cancel(self, tenant_id: str, user_uri: str, app_id: str, call_id: str) -> Call:
+    def cancel(self, tenant_id: str, user_uri: str, app_id: str, invitation_id: str) -> Call:
         """cancel from the caller before anyone answered."""
         self._applications.get(tenant_id, user_uri, app_id)
-        return self._end_ringing(tenant_id, call_id, app_id, Outcome.CANCELED, must_be_callee=False)
+        change = self._ringing_ends(app_id, Outcome.CANCELED, must_be_callee=False)
+        return self._change_invitation(tenant_id, invitation_id, app_id, change)
 
-    def hang_up(self, tenant_id: str, user_uri: str, app_id: str, call_id: str) -> Call:
-        """stopAudioVideo or DELETE conversation from either side; a ringing call is cancelled or declined."""
+    def stop(self, tenant_id: str, user_uri: str, app_id: str, call_id: str) -> Call:
+        """stopAudioVideo from either side: the session ends (a ringing one is cancelled or declined)."""
+        return self._hang_up(tenant_id, user_uri, app_id, call_id, leave=False)
+
+    def leave(self, tenant_id: str, user_uri: str, app_id: str, call_id: str) -> Call:
+        """DELETE conversation from either side: the session, if any, and the conversation end."""
+        return self._hang_up(tenant_id, user_uri, app_id, call_id, leave=True)
+
+    def _hang_up(self, tenant_id: str, user_uri: str, app_id: str, call_id: str, *, leave: bool) -> Call:
         self._applications.get(tenant_id, user_uri, app_id)
         call = self.get(tenant_id, app_id, call_id)
         if call.state is CallState.RINGING:
             caller = app_id == call.caller_app
-            return self._end_ringing(
-                tenant_id, call_id, app_id, Outcome.CANCELED if caller else Outcome.DECLINED, must_be_callee=not caller
-            )
+            outcome = Outcome.CANCELED if caller else Outcome.DECLINED
+            return self.change(tenant_id, call_id, app_id, self._ringing_ends(app_id, outcome, not caller, leave))
 
         def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
-            after = domain.transition(call, CallState.ENDED, outcome=Outcome.HUNG_UP, ended_us=self._clock())
-            sides = (call.caller_app, str(call.answered_by))
-            return after, [self.publish(conn, after, a, domain.ended_events(after, a)) for a in sides]
+            after = self._hung_up(call, CallState.ENDED if leave else CallState.IDLE, Outcome.HUNG_UP)
+            return after, self._publish_end(conn, call, after)
 
         return self.change(tenant_id, call_id, app_id, change)
+
+    def _hung_up(self, call: Call, to: CallState, outcome: Outcome) -> Call:
+        """The call after its established session (if any) ends with `outcome`, in state `to`."""
+        if call.state is CallState.ESTABLISHED:
+            return domain.transition(call, to, outcome=outcome, ended_us=self._clock())
+        return domain.transition(call, to)
+
+    def _publish_end(self, conn: Connection, before: Call, after: Call) -> list[Key]:
+        events = domain.ended_events if before.state is CallState.ESTABLISHED else domain.left_events
+        return [self.publish(conn, after, a, events(after, a)) for a in (after.caller_app, str(after.peer()))]
 
     def end_for_application(self, tenant_id: str, user_uri: str, app_id: str) -> None:
         """An application is going away: its calls end (hung up, cancelled, or declined if it rang alone)."""
@@ -166,7 +210,7 @@ class Calls:
             if call.state is CallState.RINGING and app_id in call.offered and len(call.offered) > 1:
                 continue  # the callee's other devices keep ringing
             try:
-                self.hang_up(tenant_id, user_uri, app_id, call.id)
+                self.leave(tenant_id, user_uri, app_id, call.id)
             except (Conflict, NotFound):
                 continue  # it ended meanwhile
 
@@ -176,21 +220,21 @@ class Calls:
             stale = store.list_ringing_before(conn, self._clock() - self.ring_timeout_us)
         for call in stale:
             try:
-                self._end_ringing(call.tenant_id, call.id, call.caller_app, Outcome.NO_ANSWER, must_be_callee=False)
+                change = self._ringing_ends(call.caller_app, Outcome.NO_ANSWER, must_be_callee=False)
+                self.change(call.tenant_id, call.id, call.caller_app, change, session=call.session_number)
             except (Conflict, NotFound):
                 continue  # answered or ended meanwhile
         return len(stale)
 
     def drop_silent(self) -> int:
-        """End established calls whose one side's application went silent (expired or vanished)."""
+        """End established or Idle calls whose one side's application went silent (expired or vanished)."""
         with self._engine.connect() as conn:
-            silent = store.list_established_with_silent_side(conn, self._clock() - IDLE_LIMIT_US)
+            silent = store.list_connected_with_silent_side(conn, self._clock() - IDLE_LIMIT_US)
         for call in silent:
 
             def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
-                after = domain.transition(call, CallState.ENDED, outcome=Outcome.DROPPED, ended_us=self._clock())
-                sides = (call.caller_app, str(call.answered_by))
-                return after, [self.publish(conn, after, a, domain.ended_events(after, a)) for a in sides]
+                after = self._hung_up(call, CallState.ENDED, Outcome.DROPPED)
+                return after, self._publish_end(conn, call, after)
 
             try:
                 self.change(call.tenant_id, call.id, call.caller_app, change)
@@ -210,16 +254,28 @@ class Calls:
             raise NotFound("No such call for this application.", subcode="ResourceNotFound")
         return call
 
-    def _end_ringing(
-        self, tenant_id: str, call_id: str, app_id: str, outcome: Outcome, *, must_be_callee: bool
-    ) -> Call:
+    def _ringing_ends(self, app_id: str, outcome: Outcome, must_be_callee: bool, leave: bool = False) -> Change:
+        """The change that ends a ringing session (and its conversation if it was the first, or when leaving)."""
+
         def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
             if (app_id in call.offered) != must_be_callee:
                 raise InvalidRequest("Only the other side can do that.", subcode="OperationNotSupported")
-            after = domain.transition(call, CallState.ENDED, outcome=outcome, ended_us=self._clock())
+            to = CallState.ENDED if leave else call.after_session()
+            after = domain.transition(call, to, outcome=outcome, ended_us=self._clock())
             return after, self._fail(conn, after)
 
-        return self.change(tenant_id, call_id, app_id, change)
+        return change
+
+    def _change_invitation(
+        self,
+        tenant_id: str,
+        invitation_id: str,
+        app_id: str,
+        change: Callable[[Connection, Call], tuple[Call, list[Key]]],
+    ) -> Call:
+        """A change through an invitation: only the current session's invitation still acts."""
+        call_id, number = domain.parse_invitation(invitation_id)
+        return self.change(tenant_id, call_id, app_id, change, session=number)
 
     def _fail(self, conn: Connection, call: Call) -> list[Key]:
         outcome = call.outcome or Outcome.HUNG_UP
@@ -235,11 +291,17 @@ class Calls:
         return keys
 
     def change(
-        self, tenant_id: str, call_id: str, app_id: str, change: Callable[[Connection, Call], tuple[Call, list[Key]]]
+        self,
+        tenant_id: str,
+        call_id: str,
+        app_id: str,
+        change: Change,
+        session: int | None = None,
     ) -> Call:
+        """Apply `change` to the call (of that session number, if given) and store it with its events."""
         with self._engine.begin() as conn:
             call = store.find(conn, tenant_id, call_id, for_update=True)
-            if call is None or not call.sees(app_id):
+            if call is None or not call.sees(app_id) or session not in (None, call.session_number):
                 raise NotFound("No such call for this application.", subcode="ResourceNotFound")
             after, keys = change(conn, call)
             if not store.save(conn, call, after):
@@ -255,7 +317,7 @@ class Calls:
             call = store.find(conn, tenant_id, call_id, for_update=True)
             if call is None or not call.sees(app_id):
                 raise NotFound("No such call for this application.", subcode="ResourceNotFound")
-            if call.state is CallState.RINGING or app_id not in (call.caller_app, call.answered_by):
+            if call.connected_us is None or app_id not in (call.caller_app, call.answered_by):
                 raise Conflict("Quality reports are for a call that was connected.", subcode="OperationNotSupported")
             self._bridge.add(conn, call, Fact(kind, self._clock(), app_id, data))
         self._bridge.committed()
@@ -318,7 +380,7 @@ class Renegotiations:
         given = domain.feedback(values)
 
         def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
-            if call.state is CallState.RINGING or app_id not in (call.caller_app, call.answered_by):
+            if call.connected_us is None or app_id not in (call.caller_app, call.answered_by):
                 raise Conflict("Feedback is for a call that was connected.", subcode="OperationNotSupported")
             return replace(call, feedback={**call.feedback, app_id: given}), []
 

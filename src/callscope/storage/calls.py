@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from callscope.domain.calls import Call, CallState, Outcome, Renegotiation
 from callscope.storage.tables import applications, calls
@@ -84,12 +84,13 @@ def list_ringing_before(conn: Connection, created_before_us: int) -> list[Call]:
     return [_call(row) for row in rows]
 
 
-def list_established_with_silent_side(conn: Connection, active_since_us: int) -> list[Call]:
-    """Established calls one of whose applications is gone or has not been active since a moment."""
+def list_connected_with_silent_side(conn: Connection, active_since_us: int) -> list[Call]:
+    """Established or Idle calls one of whose applications is gone or has not been active since a moment."""
     sides = [applications.alias("caller_side"), applications.alias("callee_side")]
     caller, callee = sides
+    peer = func.coalesce(_c.answered_by, _c.offered)  # an Idle call nobody answered last rang exactly one peer
     joined = calls.outerjoin(caller, and_(caller.c.tenant_id == _c.tenant_id, caller.c.id == _c.caller_app)).outerjoin(
-        callee, and_(callee.c.tenant_id == _c.tenant_id, callee.c.id == _c.answered_by)
+        callee, and_(callee.c.tenant_id == _c.tenant_id, callee.c.id == peer)
     )
     silent = [
         or_(
@@ -101,7 +102,8 @@ def list_established_with_silent_side(conn: Connection, active_since_us: int) ->
         )
         for side in sides
     ]
-    rows = conn.execute(select(calls).select_from(joined).where(_c.state == CallState.ESTABLISHED.value, or_(*silent)))
+    connected = _c.state.in_([CallState.ESTABLISHED.value, CallState.IDLE.value])
+    rows = conn.execute(select(calls).select_from(joined).where(connected, or_(*silent)))
     return [_call(row) for row in rows]
 
 

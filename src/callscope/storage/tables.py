@@ -108,6 +108,7 @@ calls = Table(
     Column("feedback", Text, nullable=False, server_default="{}"),  # JSON, by application id
     Column("revision", Integer, nullable=False, server_default="0"),  # optimistic concurrency
     Column("provisional_sdp", Text, nullable=True),
+    Column("session_number", Integer, nullable=False, server_default="0"),  # 0: the conversation's first
     Index("ix_calls_state", "state", "created_us"),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,6 +34,13 @@ def call(caller: Party, to: str = "sip:bob@example.com", **params: str) -> str:
 
 def link(event: dict[str, Any], rel: str) -> str:
     return str(event["_embedded"][event["link"]["rel"]]["_links"][rel]["href"])
+
+
+def updated(party: Party, rel: str, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The next `updated` event about `rel` whose resource is as wanted."""
+    while not wanted(resource := party.wait_for(rel, "updated")["_embedded"][rel]):
+        pass
+    return resource
 
 
 def test_call_accept_on_one_device_then_hang_up(base_url: str, people: None) -> None:
@@ -77,8 +85,51 @@ def test_call_accept_on_one_device_then_hang_up(base_url: str, people: None) -> 
     assert audio_video["state"] == "Connected"
     assert alice.client.post(audio_video["_links"]["stopAudioVideo"]["href"]).status_code == 204
     assert bob_desk.wait_for("audioVideoSession", "deleted")
-    assert bob_desk.wait_for("conversation", "deleted")
+    idle = updated(bob_desk, "conversation", lambda c: not c["activeModalities"])
+    assert idle["state"] == "Connected"
     assert alice.client.get(session["_links"]["self"]["href"]).status_code == 404
+
+
+def test_audio_video_comes_back_to_a_conversation_and_leaving_ends_it(base_url: str, people: None) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    bob_desk = Party(base_url, "bob@example.com", "pw-b", "desk")
+    bob_phone = Party(base_url, "bob@example.com", "pw-b", "phone")
+    first = call(alice)
+    alice.wait_for("audioVideoInvitation", "started")
+    incoming = bob_desk.wait_for("audioVideoInvitation", "started")
+    bob_phone.wait_for("audioVideoInvitation", "started")
+    assert bob_desk.client.post(link(incoming, "acceptWithAnswer"), content=sdp_offer(), headers=SDP).status_code == 204
+    session = alice.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    assert alice.client.post(session["_links"]["audioVideo"]["href"] + "/stopAudioVideo").status_code == 204
+    stopped = updated(bob_desk, "audioVideo", lambda a: a["state"] == "Disconnected")
+    assert alice.client.post(session["_links"]["audioVideo"]["href"] + "/stopAudioVideo").status_code == 409
+
+    again = bob_desk.client.post(
+        stopped["_links"]["addAudioVideo"]["href"],
+        content=sdp_offer(video=True),
+        params={"to": "sip:alice@example.com", "operationId": "op-2"},
+        headers=SDP,
+    )
+    assert again.status_code == 201, again.text
+    second = again.headers["location"]
+    outgoing = bob_desk.wait_for("audioVideoInvitation", "started")["_embedded"]["audioVideoInvitation"]
+    assert (outgoing["_links"]["self"]["href"], outgoing["operationId"]) == (second, "op-2")
+    ringing = alice.wait_for("audioVideoInvitation", "started")
+    assert ringing["_embedded"]["audioVideoInvitation"]["direction"] == "Incoming"
+    assert link(ringing, "self") != first
+    assert alice.client.get(first).status_code == 404  # the first invitation is over
+    seen = bob_phone.backlog + bob_phone.events(timeout="1")
+    assert not [e for e in seen if e["type"] == "started"]  # only the device in the conversation rings
+    assert (
+        alice.client.post(link(ringing, "acceptWithAnswer"), content=sdp_offer(video=True), headers=SDP).status_code
+        == 204
+    )
+    back = bob_desk.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    assert back["remoteEndpoint"] == "sip:alice@example.com"
+
+    assert alice.client.delete(session["_links"]["conversation"]["href"]).status_code == 204
+    assert bob_desk.wait_for("audioVideoSession", "deleted")
+    assert bob_desk.wait_for("conversation", "deleted")
 
 
 def test_a_declined_call_fails_on_both_sides(base_url: str, people: None) -> None:

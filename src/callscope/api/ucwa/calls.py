@@ -26,25 +26,36 @@ class CallEndpoints:
 
     async def start(self, ucwa: UcwaRequest) -> Response:
         """POST startAudioVideo → 201 + Location of the outgoing invitation."""
-        values, sdp = await _input_with_sdp(ucwa)
-        inputs = {name: _text(values.get(key)) for key, name in START_INPUTS.items()}
-        _check_lengths(inputs)
-        if not inputs["to"]:
-            raise InvalidRequest(
-                "'to' is required.",
-                subcode="ParameterValidationFailure",
-                parameters=[{"name": "to", "reason": "Missing"}],
-            )
+        inputs, sdp = await _invitation_inputs(ucwa)
         call = await run_in_threadpool(
             self._calls.start, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), inputs, sdp
         )
-        href = views.href_of(call.caller_app, "audioVideoInvitation", call.id)
+        href = views.href_of(call.caller_app, "audioVideoInvitation", domain.invitation_id(call))
+        return Response(status_code=201, headers={"Location": href})
+
+    async def add(self, ucwa: UcwaRequest) -> Response:
+        """POST addAudioVideo in an Idle conversation → 201 + Location of the new outgoing invitation."""
+        inputs, sdp = await _invitation_inputs(ucwa)
+        call = await run_in_threadpool(
+            self._calls.add_audio_video,
+            ucwa.principal.tenant_id,
+            ucwa.user_uri,
+            _app(ucwa),
+            _call_id(ucwa),
+            inputs,
+            sdp,
+        )
+        href = views.href_of(call.caller_app, "audioVideoInvitation", domain.invitation_id(call))
         return Response(status_code=201, headers={"Location": href})
 
     async def invitation(self, ucwa: UcwaRequest) -> Response:
-        """GET the invitation."""
-        call = await self._call(ucwa)
-        return ucwa.respond(views.invitation(_app(ucwa), call.id, domain.invitation(call, _app(ucwa))))
+        """GET the invitation (only the conversation's current one)."""
+        call_id, number = domain.parse_invitation(_call_id(ucwa))
+        call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), call_id)
+        if number != call.session_number:
+            raise NotFound("That invitation is over; the conversation has a newer one.", subcode="ResourceNotFound")
+        key = domain.invitation_id(call)
+        return ucwa.respond(views.invitation(_app(ucwa), key, domain.invitation(call, _app(ucwa))))
 
     async def accept(self, ucwa: UcwaRequest) -> Response:
         """POST acceptWithAnswer (SDP answer) → 204."""
@@ -66,11 +77,12 @@ class CallEndpoints:
 
     async def negotiation(self, ucwa: UcwaRequest) -> Response:
         """GET the audioVideoNegotiation of the caller's invitation."""
-        call = await self._call(ucwa)
-        if _app(ucwa) != call.caller_app:
-            raise NotFound("Only the caller's invitation has a negotiation.", subcode="ResourceNotFound")
+        call_id, number = domain.parse_invitation(_call_id(ucwa))
+        call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), call_id)
+        if _app(ucwa) != call.caller_app or number != call.session_number:
+            raise NotFound("Only the caller's current invitation has a negotiation.", subcode="ResourceNotFound")
         snapshot = {"mediaProvisionalAnswer": call.provisional_sdp, "sessionContext": call.caller_context}
-        return ucwa.respond(views.negotiation(_app(ucwa), call.id, snapshot))
+        return ucwa.respond(views.negotiation(_app(ucwa), domain.invitation_id(call), snapshot))
 
     async def decline(self, ucwa: UcwaRequest) -> Response:
         """POST decline → 204."""
@@ -85,11 +97,14 @@ class CallEndpoints:
         await run_in_threadpool(self._calls.cancel, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
         return Response(status_code=204)
 
-    async def hang_up(self, ucwa: UcwaRequest) -> Response:
-        """POST stopAudioVideo or DELETE conversation → 204."""
-        await run_in_threadpool(
-            self._calls.hang_up, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa)
-        )
+    async def stop(self, ucwa: UcwaRequest) -> Response:
+        """POST stopAudioVideo → 204; the conversation stays (Idle) for a later addAudioVideo."""
+        await run_in_threadpool(self._calls.stop, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
+        return Response(status_code=204)
+
+    async def leave(self, ucwa: UcwaRequest) -> Response:
+        """DELETE conversation → 204; everything in it ends."""
+        await run_in_threadpool(self._calls.leave, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
         return Response(status_code=204)
 
     async def conversation(self, ucwa: UcwaRequest) -> Response:
@@ -119,6 +134,20 @@ class CallEndpoints:
 
     async def _call(self, ucwa: UcwaRequest) -> Call:
         return await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
+
+
+async def _invitation_inputs(ucwa: UcwaRequest) -> tuple[dict[str, str | None], str]:
+    """The inputs of startAudioVideo / addAudioVideo (`to` required, lengths checked) and the SDP offer."""
+    values, sdp = await _input_with_sdp(ucwa)
+    inputs = {name: _text(values.get(key)) for key, name in START_INPUTS.items()}
+    _check_lengths(inputs)
+    if not inputs["to"]:
+        raise InvalidRequest(
+            "'to' is required.",
+            subcode="ParameterValidationFailure",
+            parameters=[{"name": "to", "reason": "Missing"}],
+        )
+    return inputs, sdp
 
 
 async def _input_with_sdp(ucwa: UcwaRequest) -> tuple[dict[str, object], str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from callscope.api.ucwa.resources import Resource
 from callscope.domain.applications import PUT_MARKER, Application, communication_etag, put_token
+from callscope.domain.calls import parse_invitation
 from callscope.domain.negotiation import to_data_uri
 from callscope.domain.users import default_name
 
@@ -88,9 +89,10 @@ def keyed(rel: str, application_id: str, key: str, snapshot: dict[str, Any]) -> 
     return CALL_VIEWS[rel](application_id, key, snapshot)
 
 
-def invitation(application_id: str, call_id: str, snapshot: dict[str, Any]) -> Resource:
-    """The audioVideoInvitation; its action links exist only while the action is allowed."""
-    href = href_of(application_id, "audioVideoInvitation", call_id)
+def invitation(application_id: str, key: str, snapshot: dict[str, Any]) -> Resource:
+    """The audioVideoInvitation (keyed by its own id); its action links exist only while the action is allowed."""
+    href = href_of(application_id, "audioVideoInvitation", key)
+    call_id = parse_invitation(key)[0]
     names = ("direction", "state", "operationId", "sessionContext", "to", "subject")
     resource = Resource("audioVideoInvitation", href, {n: snapshot[n] for n in names if snapshot.get(n) is not None})
     for action in snapshot["actions"]:
@@ -120,6 +122,8 @@ def audio_video(application_id: str, call_id: str, snapshot: dict[str, Any]) -> 
     resource.link("conversation", href_of(application_id, "conversation", call_id))
     if snapshot["state"] != "Disconnected":
         resource.link("stopAudioVideo", f"{href}/stopAudioVideo")
+    if snapshot.get("canAdd"):
+        resource.link("addAudioVideo", f"{href}/addAudioVideo")
     if snapshot.get("established"):
         resource.link("audioVideoSession", href_of(application_id, "audioVideoSession", call_id))
     return resource
