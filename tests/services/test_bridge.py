@@ -304,3 +304,20 @@ def test_audio_video_added_back_to_a_conversation_is_a_second_session_of_its_rec
     assert [m.value for m in two.modalities] == ["audio", "video"] and two.failure_info is None
     assert one.end_date_time <= two.start_date_time and two.end_date_time == record.end_date_time
     assert [[m.label for m in s.media] for s in two.segments] == [["main-audio", "main-video"]]
+
+
+def test_an_idle_conversation_whose_side_goes_silent_ends_and_its_record_stays_as_it_was(
+    base_url: str, services: Services, make_token: TokenFactory, people: tuple[Party, Party]
+) -> None:
+    alice, bob = people
+    alice_session, _ = connect(alice, bob, "sip:bob@example.com")
+    assert alice.client.post(alice_session["_links"]["audioVideo"]["href"] + "/stopAudioVideo").status_code == 204
+    with services.engine.begin() as conn:  # Bob's phone vanished minutes ago
+        conn.execute(
+            text("UPDATE applications SET last_seen_us = 0, parked_until_us = NULL WHERE id = :id"),
+            {"id": bob.application["_links"]["self"]["href"].rsplit("/", 1)[1]},
+        )
+    assert alice.wait_for("conversation", "deleted", timeout=10)
+    token = make_token()
+    record = _record(base_url, token, _only_record(base_url, token)["id"])
+    assert record.version == 1 and record.sessions[0].failure_info is None  # it had ended well before

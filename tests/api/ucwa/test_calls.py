@@ -261,3 +261,44 @@ def test_over_long_operation_inputs_are_refused_not_cut(base_url: str, people: N
     )
     assert response.status_code == 400
     assert {p["name"] for p in response.json()["parameters"]} == {"operationId", "subject"}
+
+
+def test_a_later_session_that_fails_leaves_the_conversation_and_bad_adds_change_nothing(
+    base_url: str, people: None, make_token: TokenFactory
+) -> None:
+    alice = Party(base_url, "alice@example.com", "pw-a", "laptop")
+    bob = Party(base_url, "bob@example.com", "pw-b", "desk")
+    call(alice)
+    incoming = bob.wait_for("audioVideoInvitation", "started")
+    assert bob.client.post(link(incoming, "acceptWithAnswer"), content=sdp_offer(), headers=SDP).status_code == 204
+    session = alice.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
+    add = session["_links"]["audioVideo"]["href"] + "/addAudioVideo"
+    early = alice.client.post(add, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
+    assert (early.status_code, early.json()["code"]) == (409, "Conflict")  # audio/video is still up
+    assert alice.client.post(session["_links"]["audioVideo"]["href"] + "/stopAudioVideo").status_code == 204
+    updated(bob, "audioVideo", lambda a: "addAudioVideo" in a["_links"])
+
+    missing = alice.client.post(add, content=sdp_offer(), headers=SDP)
+    assert (missing.status_code, missing.json()["parameters"]) == (400, [{"name": "to", "reason": "Missing"}])
+    garbled = alice.client.post(add, content="v=0\r\nnonsense", params={"to": "sip:bob@example.com"}, headers=SDP)
+    assert garbled.status_code == 400
+    eve = Party(base_url, "eve@elsewhere.example", "pw-e", "laptop")
+    stranger = add.replace(alice.application["_links"]["self"]["href"], eve.application["_links"]["self"]["href"])
+    assert eve.client.post(stranger, content=sdp_offer(), params={"to": "x"}, headers=SDP).status_code == 404
+    assert alice.client.get(session["_links"]["conversation"]["href"]).json()["state"] == "Connected"
+
+    again = alice.client.post(add, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
+    assert again.status_code == 201
+    ringing = bob.wait_for("audioVideoInvitation", "started")
+    assert bob.client.post(link(ringing, "decline")).status_code == 204
+    failed = alice.wait_for("audioVideoInvitation", "completed")
+    while failed["_embedded"]["audioVideoInvitation"]["_links"]["self"]["href"] != again.headers["location"]:
+        failed = alice.wait_for("audioVideoInvitation", "completed")
+    assert (failed["status"], failed["reason"]["subcode"]) == ("Failure", "Declined")
+    after = updated(alice, "conversation", lambda c: c["state"] == "Connected" and not c["activeModalities"])
+    assert "audioVideo" in after["_links"]  # the conversation stays; a declined later session does not end it
+    assert bob.client.post(link(ringing, "acceptWithAnswer"), content=sdp_offer(), headers=SDP).status_code == 409
+
+    assert bob.client.delete(alice.application["_links"]["self"]["href"]).status_code == 404
+    assert alice.client.delete(alice.application["_links"]["self"]["href"]).status_code == 204
+    assert bob.wait_for("conversation", "deleted")  # an application that ends leaves its Idle conversations
