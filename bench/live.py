@@ -5,9 +5,13 @@
 1. Setups: at each concurrency level, that many caller/callee pairs make calls back to back over
    real HTTP, exactly as UCWA clients do: startAudioVideo → the callee's P-GET delivers the
    invitation → acceptWithAnswer → the caller's P-GET delivers the session → DELETE conversation → both
-   see the conversation deleted. Reported: completed setups per second per level, and the server
-   process's CPU time per setup (which, unlike the rate, does not depend on how fast the load
-   generator on the same machine is).
+   see the conversation deleted. Reported: completed setups per second per level, HTTP requests
+   per setup, and the server process's CPU time per setup (which, unlike the rate, does not
+   depend on how fast the load generator on the same machine is).
+   Baseline, in the same run: bench/floor.py, a Starlette app that answers every request at once
+   under the same uvicorn settings, driven by the same client at the same concurrency with as
+   many requests. Reported: the setup rate that request rate allows, callscope's share of it,
+   and the server CPU per request of both (the ratio is callscope's own cost).
 2. Idle: `--idle N` calls are established and then both applications of each call park a P-GET
    (timeout 1,800 s). Reported: the server's resident memory before and with them parked, and
    along the way every 1,000 calls. Each process may hold at most `ulimit -n` connections: 10,000
@@ -33,6 +37,7 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from callscope.app import create_services
 from callscope.auth.tokens import issue_token, load_or_create_key
 from callscope.config import Settings
@@ -116,10 +121,15 @@ async def pair(http: httpx.AsyncClient, key: Any, index: int) -> tuple[Party, Pa
     return caller, callee, f"sip:callee{index}@bench.example"
 
 
-async def setups(base: str, key: Any, level: int, calls: int, first_user: int, pid: int) -> tuple[float, float]:
-    """Setups per second, and milliseconds of server CPU per setup."""
+async def setups(base: str, key: Any, level: int, calls: int, first_user: int, pid: int) -> tuple[float, float, float]:
+    """Setups per second, milliseconds of server CPU per setup, and HTTP requests per setup."""
     limits = httpx.Limits(max_connections=4 * level + 10, max_keepalive_connections=4 * level + 10, keepalive_expiry=2)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    sent = [0]
+
+    async def count(_request: httpx.Request) -> None:
+        sent[0] += 1
+
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, event_hooks={"request": [count]}) as http:
         pairs = [await pair(http, key, first_user + i) for i in range(level)]
         remaining = [calls]
 
@@ -131,10 +141,10 @@ async def setups(base: str, key: Any, level: int, calls: int, first_user: int, p
                 done += 1
             return done
 
-        started, cpu = time.perf_counter(), cpu_seconds(pid)
+        started, cpu, sent[0] = time.perf_counter(), cpu_seconds(pid), 0
         completed = sum(await asyncio.gather(*(worker(*p) for p in pairs)))
         per_setup = (cpu_seconds(pid) - cpu) * 1000 / completed
-        return completed / (time.perf_counter() - started), per_setup
+        return completed / (time.perf_counter() - started), per_setup, sent[0] / completed
 
 
 async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]:
@@ -226,11 +236,16 @@ def main() -> None:
         try:
             wait_until_up(base)
             first_user = args.idle
+            measured = {}
             for level in levels:
-                rate, cpu = asyncio.run(setups(base, key, level, args.calls_per_level, first_user, server.pid))
+                rate, cpu, requests = asyncio.run(
+                    setups(base, key, level, args.calls_per_level, first_user, server.pid)
+                )
+                measured[level] = (rate, cpu, requests)
                 first_user += level
                 print(
-                    f"call setups at concurrency {level:>3}: {rate:,.1f} per second; {cpu:,.1f} ms of server CPU each",
+                    f"call setups at concurrency {level:>3}: {rate:,.1f} per second; {cpu:,.1f} ms of server CPU "
+                    f"each; {requests:.1f} HTTP requests each",
                     flush=True,
                 )
             if args.idle:
@@ -243,9 +258,36 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+        if measured:
+            compare_with_floor(measured)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def compare_with_floor(measured: dict[int, tuple[float, float, float]]) -> None:
+    """The same request pattern against bench/floor.py's no-op server: callscope's share of that ceiling."""
+    from bench.floor import exchanges
+
+    port = free_port()
+    floor = subprocess.Popen([sys.executable, str(Path(__file__).with_name("floor.py")), "--port", str(port)])
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}")
+        for level, (rate, cpu, requests) in measured.items():
+            total = max(2000, int(requests * 200))
+            per_second, floor_cpu = asyncio.run(exchanges(f"http://127.0.0.1:{port}", level, total, floor.pid))
+            ceiling = per_second / requests
+            print(
+                f"floor at concurrency {level:>3}: a no-op server takes {per_second:,.0f} requests/s = "
+                f"{ceiling:,.1f} setups/s at {requests:.1f} requests each (callscope reaches {rate / ceiling:.2f} of "
+                f"it); server CPU per request {cpu / requests:.2f} ms (callscope) vs {floor_cpu:.2f} ms (floor), "
+                f"ratio {cpu / requests / floor_cpu:.1f}; one core's worth of server CPU is "
+                f"{1000 / cpu:,.0f} setups/s (callscope) vs {1000 / (floor_cpu * requests):,.0f} (floor)",
+                flush=True,
+            )
+    finally:
+        floor.terminate()
+        floor.wait(timeout=30)
 
 
 def wait_until_up(base: str) -> None:
