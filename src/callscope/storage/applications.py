@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from callscope.domain.applications import Application
 from callscope.domain.events import Channel
 from callscope.storage.tables import applications, events
 
 _c = applications.c
+# Built once: the hot paths reuse them, which spares SQLAlchemy building and keying a statement per call.
+_BY_ID = select(applications).where(_c.tenant_id == bindparam("key_tenant"), _c.id == bindparam("key_id"))
+_UPDATE = update(applications).where(_c.tenant_id == bindparam("key_tenant"), _c.id == bindparam("key_id"))
 
 
 def _application(row: Any) -> Application:
@@ -29,7 +32,7 @@ def _application(row: Any) -> Application:
 
 def find(conn: Connection, tenant_id: str, application_id: str) -> Application | None:
     """An application by id."""
-    row = conn.execute(select(applications).where(_c.tenant_id == tenant_id, _c.id == application_id)).first()
+    row = conn.execute(_BY_ID, {"key_tenant": tenant_id, "key_id": application_id}).first()
     return _application(row) if row else None
 
 
@@ -59,7 +62,7 @@ def insert_one(conn: Connection, application: Application) -> None:
 
 
 def _update(conn: Connection, tenant_id: str, application_id: str, **values: Any) -> None:
-    conn.execute(update(applications).where(_c.tenant_id == tenant_id, _c.id == application_id).values(**values))
+    conn.execute(_UPDATE, {"key_tenant": tenant_id, "key_id": application_id, **values})
 
 
 def touch(conn: Connection, tenant_id: str, application_id: str, now_us: int) -> None:

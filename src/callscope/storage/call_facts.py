@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import msgspec
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from callscope.domain.call_history import Fact, FactKind
 from callscope.storage.tables import call_facts
 
 _c = call_facts.c
+_OF_CALL = (_c.tenant_id == bindparam("tenant_id"), _c.call_id == bindparam("call_id"))
+_LAST = select(func.max(_c.seq)).where(*_OF_CALL)  # built once: every change of a call asks
+_INSERT = insert(call_facts)
 
 
 def append(conn: Connection, tenant_id: str, call_id: str, facts: Sequence[Fact]) -> None:
     """Add facts after the call's last one (the caller holds the call's row for the transaction)."""
-    last = conn.execute(
-        select(func.max(_c.seq)).where(_c.tenant_id == tenant_id, _c.call_id == call_id)
-    ).scalar_one_or_none()
+    last = conn.execute(_LAST, {"tenant_id": tenant_id, "call_id": call_id}).scalar_one_or_none()
     first = (last or 0) + 1
     rows = [
         {
@@ -31,7 +32,7 @@ def append(conn: Connection, tenant_id: str, call_id: str, facts: Sequence[Fact]
         }
         for n, fact in enumerate(facts)
     ]
-    conn.execute(insert(call_facts), rows)
+    conn.execute(_INSERT, rows)
 
 
 def find_all(conn: Connection, tenant_id: str, call_id: str) -> list[Fact]:

@@ -6,12 +6,18 @@ from dataclasses import asdict
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from callscope.domain.calls import Call, CallState, Outcome, Renegotiation
 from callscope.storage.tables import applications, calls
 
 _c = calls.c
+# Built once: the hot paths reuse them, which spares SQLAlchemy building and keying a statement per call.
+_BY_ID = select(calls).where(_c.tenant_id == bindparam("key_tenant"), _c.id == bindparam("key_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_SAVE = update(calls).where(
+    _c.tenant_id == bindparam("key_tenant"), _c.id == bindparam("key_id"), _c.revision == bindparam("key_revision")
+)
 
 
 def _row(call: Call) -> dict[str, Any]:
@@ -46,22 +52,16 @@ def insert_one(conn: Connection, call: Call) -> None:
 
 def find(conn: Connection, tenant_id: str, call_id: str, *, for_update: bool = False) -> Call | None:
     """A call by id (locked for the transaction when asked, on engines that lock rows)."""
-    statement = select(calls).where(_c.tenant_id == tenant_id, _c.id == call_id)
-    if for_update:
-        statement = statement.with_for_update()
-    row = conn.execute(statement).first()
+    key = {"key_tenant": tenant_id, "key_id": call_id}
+    row = conn.execute(_BY_ID_LOCKED if for_update else _BY_ID, key).first()
     return _call(row) if row else None
 
 
 def save(conn: Connection, before: Call, after: Call) -> bool:
     """Store a changed call unless someone else changed it meanwhile (False then)."""
     values = {**_row(after), "revision": before.revision + 1}
-    result = conn.execute(
-        update(calls)
-        .where(_c.tenant_id == after.tenant_id, _c.id == after.id, _c.revision == before.revision)
-        .values(**values)
-    )
-    return result.rowcount == 1
+    key = {"key_tenant": after.tenant_id, "key_id": after.id, "key_revision": before.revision}
+    return conn.execute(_SAVE, {**key, **values}).rowcount == 1
 
 
 def list_active_for(conn: Connection, tenant_id: str, application_id: str) -> list[Call]:
