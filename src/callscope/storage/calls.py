@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 import msgspec
@@ -20,9 +20,13 @@ _SAVE = update(calls).where(
 )
 
 
+_FIELDS = tuple(f.name for f in fields(Call))
+_INSERT = insert(calls)
+
+
 def _row(call: Call) -> dict[str, Any]:
-    values = asdict(call)
-    values["renegotiation"] = msgspec.json.encode(values["renegotiation"]).decode() if call.renegotiation else None
+    values = {name: getattr(call, name) for name in _FIELDS}  # shallow: asdict's deep copy is costly here
+    values["renegotiation"] = msgspec.json.encode(call.renegotiation).decode() if call.renegotiation else None
     values["feedback"] = msgspec.json.encode(call.feedback).decode()
     values["modalities"] = ",".join(call.modalities)
     values["offered"] = ",".join(call.offered)
@@ -47,7 +51,7 @@ def _call(row: Any) -> Call:
 
 def insert_one(conn: Connection, call: Call) -> None:
     """Store a new call."""
-    conn.execute(insert(calls).values(**_row(call)))
+    conn.execute(_INSERT, _row(call))
 
 
 def find(conn: Connection, tenant_id: str, call_id: str, *, for_update: bool = False) -> Call | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import msgspec
 from sqlalchemy import Connection, bindparam, delete, insert, select
@@ -15,6 +15,7 @@ _c = events.c
 _OWNER = (_c.tenant_id == bindparam("tenant_id"), _c.application_id == bindparam("application_id"))
 # Built once (the event channel's hot path): no statement to build or key per call.
 _INSERT = insert(events)
+_ENCODER = msgspec.json.Encoder()
 _AFTER = select(_c.id, _c.payload).where(*_OWNER, _c.id > bindparam("after_id")).order_by(_c.id)
 _BETWEEN = _AFTER.where(_c.id <= bindparam("upto_id"))
 _FORGET = delete(events).where(*_OWNER, _c.id <= bindparam("upto_id"))
@@ -27,7 +28,7 @@ def append(conn: Connection, tenant_id: str, application_id: str, batch: Iterabl
             "tenant_id": tenant_id,
             "application_id": application_id,
             "created_us": e.created_us,
-            "payload": msgspec.json.encode({k: v for k, v in asdict(e).items() if k != "id"}),
+            "payload": _ENCODER.encode(e),  # its id is the row's, given on reading
         }
         for e in batch
     ]
