@@ -162,6 +162,15 @@ def test_calls_that_never_connect_are_records_with_failure_info(
     assert session.caller.user_agent.header_value == CHROME
 
 
+def _silence(services: Services, party: Party) -> None:
+    """As if the party's application had last been heard from long ago, with no P-GET parked."""
+    with services.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE applications SET last_seen_us = 0, parked_until_us = NULL WHERE id = :id"),
+            {"id": party.application["_links"]["self"]["href"].rsplit("/", 1)[1]},
+        )
+
+
 def _stream(record: Any, segment: int, label: str, direction: str) -> Any:
     media = next(m for m in record.sessions[0].segments[segment].media if m.label == label)
     return next(s for s in media.streams if s.stream_direction.value == direction)
@@ -252,11 +261,7 @@ def test_a_call_whose_side_goes_silent_is_ended_and_recorded_as_failed_mid_call(
 ) -> None:
     alice, bob = people
     connect(alice, bob, "sip:bob@example.com")
-    with services.engine.begin() as conn:  # Alice's device vanished minutes ago
-        conn.execute(
-            text("UPDATE applications SET last_seen_us = 0, parked_until_us = NULL WHERE id = :id"),
-            {"id": alice.application["_links"]["self"]["href"].rsplit("/", 1)[1]},
-        )
+    _silence(services, alice)  # Alice's device vanished minutes ago
     assert bob.wait_for("conversation", "deleted", timeout=10)
     token = make_token()
     record = _record(base_url, token, _only_record(base_url, token)["id"])
@@ -312,11 +317,7 @@ def test_an_idle_conversation_whose_side_goes_silent_ends_and_its_record_stays_a
     alice, bob = people
     alice_session, _ = connect(alice, bob, "sip:bob@example.com")
     assert alice.client.post(alice_session["_links"]["audioVideo"]["href"] + "/stopAudioVideo").status_code == 204
-    with services.engine.begin() as conn:  # Bob's phone vanished minutes ago
-        conn.execute(
-            text("UPDATE applications SET last_seen_us = 0, parked_until_us = NULL WHERE id = :id"),
-            {"id": bob.application["_links"]["self"]["href"].rsplit("/", 1)[1]},
-        )
+    _silence(services, bob)  # Bob's phone vanished minutes ago
     assert alice.wait_for("conversation", "deleted", timeout=10)
     token = make_token()
     record = _record(base_url, token, _only_record(base_url, token)["id"])

@@ -119,6 +119,14 @@ def test_call_hold_resume_and_hang_up_in_xml(base_url: str, people: None) -> Non
     gone = alice.client.get(session_href)
     assert gone.status_code == 404
     assert assert_valid_xml(gone.content).find("u:subcode", NS).text == "ResourceNotFound"
+    idle = assert_valid_xml(alice.client.get(alice.link(session, "audioVideo")).content)
+    assert idle.find("u:property[@name='state']", NS).text == "Disconnected"
+    again = alice.client.post(
+        alice.link(idle, "addAudioVideo"), content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP
+    )
+    assert again.status_code == 201
+    ringing = bob.wait_for("audioVideoInvitation", "started").find("u:resource", NS)
+    assert ringing.find("u:property[@name='direction']", NS).text == "Incoming"
 
 
 def _call(alice: XmlParty) -> str:
