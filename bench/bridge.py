@@ -4,10 +4,12 @@
 
 Pairs of UCWA applications make calls over real HTTP at up to `--rate` calls a second (start →
 accept → session → DELETE conversation), against one `callscope serve` process on SQLite. A Graph
-subscription sends change notifications to a webhook receiver in this process. For every call
+subscription sends change notifications to a webhook receiver in a process of its own. For every call
 two delays are measured from the moment the DELETE is sent (so they include the hang-up
 request itself, and the load generator's own delays): until `GET callRecord` answers 200 (polled
-every 5 ms from when the hang-up returned), and until the `created` notification arrived. Reported: the achieved
+every 5 ms from when the hang-up returned), and until the `created` notification arrived. A third
+starts from the record's `endDateTime`, the server's own clock when it handled the hang-up, and
+ends when the notification arrived: the server's share, free of the load generator's delays. Reported: the achieved
 call rate and p50/p99 of both delays. Everything listens on 127.0.0.1 and stops by itself.
 """
 
@@ -21,8 +23,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +42,10 @@ from callscope.domain.record_assembly import record_id
 
 
 class Receiver:
-    """Echoes the validation token; notes when each record's first notification arrives."""
+    """Echoes the validation token; writes when each notification arrived ("record-id time" lines)."""
 
-    def __init__(self) -> None:
-        self.arrived: dict[str, float] = {}
+    def __init__(self, log: Path) -> None:
+        self.log = log.open("a", buffering=1)
         self.app = Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
 
     async def hook(self, request: Request) -> Response:
@@ -52,20 +54,38 @@ class Receiver:
             return PlainTextResponse(token)
         now = time.time()
         for item in (await request.json())["value"]:
-            self.arrived.setdefault(item["resourceData"]["id"], now)
+            self.log.write(f"{item['resourceData']['id']} {now}\n")
         return Response(status_code=202)
 
 
-def serve_receiver(receiver: Receiver, port: int) -> uvicorn.Server:
-    server = uvicorn.Server(uvicorn.Config(receiver.app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.02)
-    return server
+def start_receiver(port: int, log: Path) -> subprocess.Popen[bytes]:
+    """The webhook receiver in a process of its own, so the busy load generator does not delay it."""
+    command = [sys.executable, __file__, "--receive", str(port), "--log", str(log)]
+    receiver = subprocess.Popen(command)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/hook", params={"validationToken": "up"})
+            return receiver
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("the webhook receiver did not start")
 
 
-async def run_calls(base: str, key: Any, args: argparse.Namespace) -> tuple[list[tuple[str, float, float]], float]:
-    """(record id, hang-up time, GET-able time) per call, and the achieved calls per second."""
+def arrivals(log: Path) -> dict[str, float]:
+    """When the first notification about each record arrived."""
+    first: dict[str, float] = {}
+    for line in log.read_text().splitlines():
+        record, at = line.split()
+        first.setdefault(record, float(at))
+    return first
+
+
+Measured = tuple[str, float, float, float]  # record id, hang-up sent, record GET-able, the server's end time
+
+
+async def run_calls(base: str, key: Any, args: argparse.Namespace) -> tuple[list[Measured], float]:
+    """What `call_and_measure` found for each call, and the achieved calls per second."""
     limits = httpx.Limits(max_connections=4 * args.pairs + 10, keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         pairs = [await pair(http, key, i) for i in range(args.pairs)]
@@ -73,7 +93,7 @@ async def run_calls(base: str, key: Any, args: argparse.Namespace) -> tuple[list
             key, tenant_id=TENANT, scopes=["CallRecords.Read.All"], subject="bench", expires_in=3600, now=time.time()
         )
         await subscribe(http, reader, args.receiver_url)
-        results: list[tuple[str, float, float]] = []
+        results: list[Measured] = []
         started = time.perf_counter()
         schedule = iter(started + n / args.rate for n in range(args.calls))  # when each call may start
 
@@ -86,9 +106,7 @@ async def run_calls(base: str, key: Any, args: argparse.Namespace) -> tuple[list
         return results, len(results) / (time.perf_counter() - started)
 
 
-async def call_and_measure(
-    http: httpx.AsyncClient, caller: Party, callee: Party, uri: str, reader: str
-) -> tuple[str, float, float]:
+async def call_and_measure(http: httpx.AsyncClient, caller: Party, callee: Party, uri: str, reader: str) -> Measured:
     session = await one_call(caller, callee, uri)
     conversation = session["_links"]["conversation"]["href"]
     call_id = conversation.rsplit("/", 1)[1]
@@ -96,9 +114,11 @@ async def call_and_measure(
     assert (await caller.http.delete(conversation, headers=caller.headers)).status_code == 204
     key = record_id(TENANT, call_id)
     headers = {"Authorization": f"Bearer {reader}"}
-    while (await http.get(f"/v1.0/communications/callRecords/{key}", headers=headers)).status_code != 200:
+    while (found := await http.get(f"/v1.0/communications/callRecords/{key}", headers=headers)).status_code != 200:
         await asyncio.sleep(0.005)
-    return key, hung_up, time.time()
+    ready = time.time()
+    ended = datetime.fromisoformat(found.json()["endDateTime"]).timestamp()  # the server's clock at the hang-up
+    return key, hung_up, ready, ended
 
 
 async def subscribe(http: httpx.AsyncClient, token: str, url: str) -> None:
@@ -123,11 +143,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="calls started per second, at most")
     parser.add_argument("--calls", type=int, default=600)
     parser.add_argument("--pairs", type=int, default=32, help="caller/callee pairs calling at once")
+    parser.add_argument("--receive", type=int, help=argparse.SUPPRESS)  # run as the webhook receiver on this port
+    parser.add_argument("--log", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.receive:
+        uvicorn.run(Receiver(args.log).app, host="127.0.0.1", port=args.receive, log_level="warning")
+        return
     work = Path(tempfile.mkdtemp(prefix="callscope-bridge-"))
-    receiver = Receiver()
+    log = work / "arrivals.txt"
     hook_port = free_port()
-    hook_server = serve_receiver(receiver, hook_port)
+    hook_server = start_receiver(hook_port, log)
     args.receiver_url = f"http://127.0.0.1:{hook_port}/hook"
     try:
         key = prepare(work / "data", args.pairs)
@@ -140,18 +165,22 @@ def main() -> None:
             wait_until_up(base)
             results, rate = asyncio.run(run_calls(base, key, args))
             deadline = time.time() + 30
-            while time.time() < deadline and any(k not in receiver.arrived for k, _, _ in results):
-                time.sleep(0.05)
+            while time.time() < deadline and any(r[0] not in arrivals(log) for r in results):
+                time.sleep(0.5)
         finally:
             server.terminate()
             server.wait(timeout=30)
-        missing = [k for k, _, _ in results if k not in receiver.arrived]
+        arrived = arrivals(log)
+        missing = [r[0] for r in results if r[0] not in arrived]
         print(f"{len(results):,} calls at {rate:,.1f} calls/s (asked for at most {args.rate:,.0f}), {args.pairs} pairs")
-        print(f"  hang-up sent → record GET-able: {percentiles([ready - hung for _, hung, ready in results])}")
-        delays = [receiver.arrived[k] - hung for k, hung, _ in results if k in receiver.arrived]
+        print(f"  hang-up sent → record GET-able: {percentiles([ready - hung for _, hung, ready, _ in results])}")
+        served = [arrived[k] - ended for k, _, _, ended in results if k in arrived]
+        print(f"  hang-up as the server saw it (endDateTime) → webhook received: {percentiles(served)}")
+        delays = [arrived[k] - hung for k, hung, _, _ in results if k in arrived]
         print(f"  hang-up sent → webhook received: {percentiles(delays)}; {len(missing)} notifications missing")
     finally:
-        hook_server.should_exit = True
+        hook_server.terminate()
+        hook_server.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
 
 

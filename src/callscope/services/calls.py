@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from callscope.domain import call_events, media_quality
 from callscope.domain import calls as domain
-from callscope.domain import media_quality
 from callscope.domain.applications import IDLE_LIMIT_US
 from callscope.domain.call_history import Fact, FactKind
 from callscope.domain.calls import Call, CallState, Outcome, Renegotiation
@@ -77,8 +77,8 @@ class Calls:
             )
             store.insert_one(conn, call)
             self._bridge.track(conn, None, call)
-            keys = [self.publish(conn, call, app_id, domain.started_events(call, app_id))]
-            keys += [self.publish(conn, call, a, domain.started_events(call, a)) for a in offered]
+            keys = [self.publish(conn, call, app_id, call_events.started_events(call, app_id))]
+            keys += [self.publish(conn, call, a, call_events.started_events(call, a)) for a in offered]
             if not offered:
                 ended = domain.transition(call, CallState.ENDED, outcome=Outcome.UNAVAILABLE, ended_us=now)
                 store.save(conn, call, ended)
@@ -108,7 +108,7 @@ class Calls:
             )
             after = domain.add_audio_video(call, app_id, offer)
             return after, [
-                self.publish(conn, after, a, domain.started_events(after, a)) for a in (app_id, *after.offered)
+                self.publish(conn, after, a, call_events.started_events(after, a)) for a in (app_id, *after.offered)
             ]
 
         return self.change(tenant_id, call_id, app_id, change)
@@ -132,14 +132,15 @@ class Calls:
                 connected_us=self._clock(),
             )
             keys = [
-                self.publish(conn, after, a, domain.established_events(after, a)) for a in (call.caller_app, app_id)
+                self.publish(conn, after, a, call_events.established_events(after, a))
+                for a in (call.caller_app, app_id)
             ]
             elsewhere = domain.reason(Outcome.HUNG_UP, False) | {
                 "subcode": "ConnectedElsewhere",
                 "message": "Another device answered the call.",
             }
             keys += [
-                self.publish(conn, after, a, domain.failed_events(after, a, elsewhere))
+                self.publish(conn, after, a, call_events.failed_events(after, a, elsewhere))
                 for a in call.offered
                 if a != app_id
             ]
@@ -154,7 +155,7 @@ class Calls:
 
         def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
             after = domain.provisional_answer(call, app_id, sdp)
-            return after, [self.publish(conn, after, call.caller_app, domain.negotiation_events(after))]
+            return after, [self.publish(conn, after, call.caller_app, call_events.negotiation_events(after))]
 
         return self._change_invitation(tenant_id, invitation_id, app_id, change)
 
@@ -199,7 +200,7 @@ class Calls:
         return domain.transition(call, to)
 
     def _publish_end(self, conn: Connection, before: Call, after: Call) -> list[Key]:
-        events = domain.ended_events if before.state is CallState.ESTABLISHED else domain.left_events
+        events = call_events.ended_events if before.state is CallState.ESTABLISHED else call_events.left_events
         return [self.publish(conn, after, a, events(after, a)) for a in (after.caller_app, str(after.peer()))]
 
     def end_for_application(self, tenant_id: str, user_uri: str, app_id: str) -> None:
@@ -281,11 +282,14 @@ class Calls:
         outcome = call.outcome or Outcome.HUNG_UP
         keys = [
             self.publish(
-                conn, call, call.caller_app, domain.failed_events(call, call.caller_app, domain.reason(outcome, True))
+                conn,
+                call,
+                call.caller_app,
+                call_events.failed_events(call, call.caller_app, domain.reason(outcome, True)),
             )
         ]
         keys += [
-            self.publish(conn, call, a, domain.failed_events(call, a, domain.reason(outcome, False)))
+            self.publish(conn, call, a, call_events.failed_events(call, a, domain.reason(outcome, False)))
             for a in call.offered
         ]
         return keys
@@ -348,7 +352,7 @@ class Renegotiations:
 
         def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
             after = domain.offer(call, app_id, pending, resume)
-            events = domain.renegotiation_events(after, pending, EventType.STARTED)
+            events = call_events.renegotiation_events(after, pending, EventType.STARTED)
             return after, [self._calls.publish(conn, after, side, items) for side, items in events.items()]
 
         return self._calls.change(tenant_id, call_id, app_id, change), pending
@@ -367,7 +371,7 @@ class Renegotiations:
                 raise NotFound("No such renegotiation is pending.", subcode="ResourceNotFound")
             after = domain.settle(call, app_id, accepted=answer_sdp is not None)
             status = "Success" if answer_sdp is not None else "Failure"
-            events = domain.renegotiation_events(after, pending, EventType.COMPLETED, status, answer_sdp)
+            events = call_events.renegotiation_events(after, pending, EventType.COMPLETED, status, answer_sdp)
             return after, [self._calls.publish(conn, after, side, items) for side, items in events.items()]
 
         return self._calls.change(tenant_id, call_id, app_id, change)
