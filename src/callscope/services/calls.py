@@ -259,6 +259,8 @@ class Calls:
         """The change that ends a ringing session (and its conversation if it was the first, or when leaving)."""
 
         def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+            if call.state is not CallState.RINGING:  # answered or ended since the request was read
+                raise Conflict(f"The call is {call.state}; it no longer rings.", subcode="AnotherOperationPending")
             if (app_id in call.offered) != must_be_callee:
                 raise InvalidRequest("Only the other side can do that.", subcode="OperationNotSupported")
             to = CallState.ENDED if leave else call.after_session()
