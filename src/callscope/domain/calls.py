@@ -133,7 +133,10 @@ def add_audio_video(call: Call, application_id: str, offer: Call) -> Call:
     """
     peer = call.peer()
     if call.state is not CallState.IDLE or application_id not in (call.caller_app, peer):
-        raise Conflict(f"The conversation is {call.state}; audio/video can be added only when it has none.")
+        raise Conflict(
+            f"The conversation is {call.state}; audio/video can be added only when it has none.",
+            subcode="AnotherOperationPending",
+        )
     other = peer if application_id == call.caller_app else call.caller_app
     uris = (
         (call.caller_uri, call.callee_uri) if application_id == call.caller_app else (call.callee_uri, call.caller_uri)

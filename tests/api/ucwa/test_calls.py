@@ -274,7 +274,7 @@ def test_a_later_session_that_fails_leaves_the_conversation_and_bad_adds_change_
     session = alice.wait_for("audioVideoSession", "added")["_embedded"]["audioVideoSession"]
     add = session["_links"]["audioVideo"]["href"] + "/addAudioVideo"
     early = alice.client.post(add, content=sdp_offer(), params={"to": "sip:bob@example.com"}, headers=SDP)
-    assert (early.status_code, early.json()["code"]) == (409, "Conflict")  # audio/video is still up
+    assert (early.status_code, early.json()["subcode"]) == (409, "AnotherOperationPending")  # AV is still up
     assert alice.client.post(session["_links"]["audioVideo"]["href"] + "/stopAudioVideo").status_code == 204
     updated(bob, "audioVideo", lambda a: "addAudioVideo" in a["_links"])
 
