@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +68,23 @@ def test_too_many_requests_are_429_with_retry_after(
         assert limited.status_code == 429
         assert limited.headers["retry-after"] == "1"
         assert limited.json()["code"] == "TooManyRequests"
+
+
+def test_a_client_gone_before_its_body_arrived_changes_nothing_and_is_no_error(
+    base_url: str, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    services.users.add(TENANT, "bob@example.com", "Bob", "pw")
+    client = UcwaClient(base_url)
+    app = client.create_application(client.sign_in("bob@example.com", "pw")).json()
+    available = app["_embedded"]["me"]["_links"]["makeMeAvailable"]["href"]
+    url = httpx.URL(client.url(available))
+    head = (
+        f"POST {url.raw_path.decode()} HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {client.token}\r\nContent-Length: 100\r\n\r\n"
+    )
+    with socket.create_connection((url.host, url.port)) as sock:
+        sock.sendall(head.encode() + b'{"SupportedModalities": [')  # and hang up before the rest
+    time.sleep(0.5)
+    me = client.get(app["_embedded"]["me"]["_links"]["self"]["href"]).json()
+    assert "makeMeAvailable" in me["_links"]  # the operation never ran
+    assert not [r for r in caplog.records if "unexpected error" in r.getMessage()]

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from callscope.api.errors import status_of
@@ -101,6 +101,8 @@ class UcwaPipeline:
                 return await handler(UcwaRequest(request, media_type, principal))
             except CallscopeError as error:
                 return self.error(request, error, media_type)
+            except ClientDisconnect:  # gone before its body arrived: nothing was done, nobody to answer
+                return Response(status_code=400)
             except Exception as exc:
                 explained = self._explain(exc)
                 if explained is None:
