@@ -50,10 +50,7 @@ class CallEndpoints:
 
     async def invitation(self, ucwa: UcwaRequest) -> Response:
         """GET the invitation (only the conversation's current one)."""
-        call_id, number = domain.parse_invitation(_call_id(ucwa))
-        call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), call_id)
-        if number != call.session_number:
-            raise NotFound("That invitation is over; the conversation has a newer one.", subcode="ResourceNotFound")
+        call = await self._invited(ucwa)
         key = domain.invitation_id(call)
         return ucwa.respond(views.invitation(_app(ucwa), key, domain.invitation(call, _app(ucwa))))
 
@@ -77,10 +74,9 @@ class CallEndpoints:
 
     async def negotiation(self, ucwa: UcwaRequest) -> Response:
         """GET the audioVideoNegotiation of the caller's invitation."""
-        call_id, number = domain.parse_invitation(_call_id(ucwa))
-        call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), call_id)
-        if _app(ucwa) != call.caller_app or number != call.session_number:
-            raise NotFound("Only the caller's current invitation has a negotiation.", subcode="ResourceNotFound")
+        call = await self._invited(ucwa)
+        if _app(ucwa) != call.caller_app:
+            raise NotFound("Only the caller's invitation has a negotiation.", subcode="ResourceNotFound")
         snapshot = {"mediaProvisionalAnswer": call.provisional_sdp, "sessionContext": call.caller_context}
         return ucwa.respond(views.negotiation(_app(ucwa), domain.invitation_id(call), snapshot))
 
@@ -131,6 +127,14 @@ class CallEndpoints:
         if uri not in (call.caller_uri, call.callee_uri):
             raise NotFound("No such participant.", subcode="ResourceNotFound")
         return ucwa.respond(views.participant(_app(ucwa), call.id, uri))
+
+    async def _invited(self, ucwa: UcwaRequest) -> Call:
+        """The call of the invitation in the path; 404 once a newer session's invitation replaced it."""
+        call_id, number = domain.parse_invitation(_call_id(ucwa))
+        call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), call_id)
+        if number != call.session_number:
+            raise NotFound("That invitation is over; the conversation has a newer one.", subcode="ResourceNotFound")
+        return call
 
     async def _call(self, ucwa: UcwaRequest) -> Call:
         return await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
