@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,7 +20,7 @@ from callscope.config import Settings
 from callscope.domain.record_assembly import user_id
 from tests.conftest import READ, TENANT, TokenFactory
 from tests.support.documents import demo_records, jsonl
-from tests.support.server import serving
+from tests.support.server import free_port, serving, start_process
 from tests.support.ucwa import Party, connect
 from tests.support.webhooks import Receiver
 
@@ -186,28 +182,6 @@ def test_expired_subscriptions_get_nothing(
     assert hooks.items() == []
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(data_dir)],
-        env={**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"},
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("callscope did not start")
-
-
 def test_a_server_killed_between_hang_up_and_delivery_delivers_after_restart(
     tmp_path: Path, receiver: tuple[Receiver, str]
 ) -> None:
@@ -220,8 +194,8 @@ def test_a_server_killed_between_hang_up_and_delivery_delivers_after_restart(
     token = issue_token(
         load_or_create_key(data_dir), tenant_id=TENANT, scopes=[READ], subject="t", expires_in=600, now=time.time()
     )
-    port = _free_port()
-    server = _start(data_dir, port)
+    port = free_port()
+    server = start_process(data_dir, port)
     try:
         base_url = f"http://127.0.0.1:{port}"
         _subscribe(base_url, token, hooks_url)
@@ -233,7 +207,7 @@ def test_a_server_killed_between_hang_up_and_delivery_delivers_after_restart(
         server.wait(timeout=10)
         assert hooks.items() == []
         hooks.failing = False
-        server = _start(data_dir, port)
+        server = start_process(data_dir, port)
         delivered = hooks.wait_for(1, timeout=10)
         assert {n["resourceData"]["id"] for n in delivered} == {record_id}
         again = httpx.get(

@@ -1,13 +1,19 @@
-"""A real uvicorn server on 127.0.0.1 in a background thread."""
+"""A real uvicorn server on 127.0.0.1: in a background thread, or as a `callscope serve` process."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 
@@ -29,3 +35,28 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_process(data_dir: Path, port: int, capture_stderr: bool = False) -> subprocess.Popen[bytes]:
+    """`callscope serve` in a process of its own, once it answers (its stderr piped if asked for)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        env={**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"},
+        stderr=subprocess.PIPE if capture_stderr else None,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("callscope did not start")

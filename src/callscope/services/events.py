@@ -161,6 +161,8 @@ class EventChannels:
         slot = self._waiters.park(key, priority)
         try:
             events = await self._await_events(key, slot, acknowledge(channel).acked_id, timing)
+        except asyncio.CancelledError:
+            return _stopping(ack)
         finally:
             self._waiters.leave(key, slot)
         await self._offload(self._serve, tenant_id, application_id, ack, events)
@@ -196,6 +198,19 @@ class EventChannels:
             channel = acknowledge(application.channel)
             store.forget_upto(conn, tenant_id, application_id, channel.acked_id)
             applications_store.save_channel(conn, tenant_id, application_id, serve(channel, events))
+
+
+def _stopping(ack: int) -> Delivery:
+    """The answer to a P-GET still parked when the server stops.
+
+    uvicorn cancels requests that outlast its grace period; a parked P-GET is normal, not a fault,
+    so it is answered (nothing served, the channel untouched) with a resync link to the same batch,
+    and the client asks for it again from whichever server answers next.
+    """
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+    return Delivery(ack, [], resync=ack)
 
 
 def _stamped(event: Event, now: int) -> Event:
