@@ -34,7 +34,7 @@ from callscope.config import Settings
 from callscope.services.applications import Applications, system_clock
 from callscope.services.bridge import Bridge
 from callscope.services.call_records import CallRecords
-from callscope.services.calls import Calls, Renegotiations
+from callscope.services.calls import Calls
 from callscope.services.contact_groups import ContactGroups
 from callscope.services.events import EventChannels, Waiters
 from callscope.services.ingestion import Ingestion
@@ -42,6 +42,7 @@ from callscope.services.log_rows import LogRows
 from callscope.services.notifier import Notifier, Retries
 from callscope.services.offload import Offload
 from callscope.services.presence import Presence
+from callscope.services.renegotiations import Renegotiations
 from callscope.services.schemas import Schemas, load_schemas
 from callscope.services.subscriptions import Subscriptions
 from callscope.services.users import Users

@@ -11,7 +11,8 @@ from callscope.domain import calls as domain
 from callscope.domain.calls import Call, CallState
 from callscope.domain.negotiation import from_data_uri
 from callscope.errors import InvalidRequest, NotFound
-from callscope.services.calls import Calls, Renegotiations
+from callscope.services.calls import Calls
+from callscope.services.renegotiations import Renegotiations
 
 START_INPUTS = {"to": "to", "operationid": "operationId", "sessioncontext": "sessionContext", "subject": "subject"}
 # UCWA's documented limits on operation inputs.
