@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, Engine
 
-from callscope.domain.events import Event, Step, Timing, acknowledge, release_at, serve, step_for
+from callscope.domain.events import Channel, Event, Step, Timing, acknowledge, release_at, serve, step_for
 from callscope.errors import Conflict, InvalidRequest
 from callscope.services.applications import Applications, Clock, system_clock
 from callscope.services.offload import Offload
@@ -158,25 +158,41 @@ class EventChannels:
         if application.outlived_by(parked_until):
             await self._offload(self._park_until, tenant_id, application_id, parked_until)
         key = (tenant_id, application_id)
-        slot = self._waiters.park(key, priority)
+        slot = self._waiters.park(key, priority)  # before the first look, so no event slips in between
         try:
-            events = await self._await_events(key, slot, acknowledge(channel).acked_id, timing)
+            return await self._await_events(key, slot, ack, channel, timing)
         except asyncio.CancelledError:
             return _stopping(ack)
         finally:
             self._waiters.leave(key, slot)
-        await self._offload(self._serve, tenant_id, application_id, ack, events)
-        return Delivery(ack, events)
 
-    async def _await_events(self, key: Key, slot: _Slot, after_id: int, timing: Timing) -> list[Event]:
+    async def _await_events(self, key: Key, slot: _Slot, ack: int, channel: Channel, timing: Timing) -> Delivery:
         deadline = self._clock() + timing.timeout * 1_000_000
         while True:
-            pending = await self._offload(self._between, key[0], key[1], after_id, None)
+            served, wake_at = await self._offload(self._take, key, ack, channel, timing, deadline)
+            if served is not None:
+                return served
+            await self._waiters.wait(slot, (wake_at - self._clock()) / 1_000_000)
+
+    def _take(self, key: Key, ack: int, channel: Channel, timing: Timing, deadline: int) -> tuple[Delivery | None, int]:
+        """In one transaction: the pending events, served as batch `ack` if due; else when to look again.
+
+        Serving acknowledges the previous batch (its events are forgotten) and records the new one,
+        only if the channel still stands where this P-GET found it (a newer P-GET may have moved it).
+        """
+        tenant_id, application_id = key
+        acknowledged = acknowledge(channel)
+        with self._engine.begin() as conn:
+            pending = store.list_between(conn, tenant_id, application_id, acknowledged.acked_id, None)
             now = self._clock()
             release = release_at(pending, timing)
-            if (release is not None and release <= now) or now >= deadline:
-                return pending
-            await self._waiters.wait(slot, (min(deadline, release or deadline) - now) / 1_000_000)
+            if (release is None or release > now) and now < deadline:
+                return None, min(deadline, release or deadline)
+            if applications_store.advance_channel(
+                conn, tenant_id, application_id, channel.batch, serve(acknowledged, pending)
+            ):
+                store.forget_upto(conn, tenant_id, application_id, acknowledged.acked_id)
+        return Delivery(ack, pending), now
 
     def _keep_timing(self, tenant_id: str, application_id: str, timing: dict[str, int]) -> None:
         with self._engine.begin() as conn:
@@ -189,15 +205,6 @@ class EventChannels:
     def _between(self, tenant_id: str, application_id: str, after_id: int, upto_id: int | None) -> list[Event]:
         with self._engine.connect() as conn:
             return store.list_between(conn, tenant_id, application_id, after_id, upto_id)
-
-    def _serve(self, tenant_id: str, application_id: str, ack: int, events: list[Event]) -> None:
-        with self._engine.begin() as conn:
-            application = applications_store.find(conn, tenant_id, application_id)
-            if application is None or application.channel.batch != ack - 1:
-                return  # the application ended, or a newer P-GET already moved the channel on
-            channel = acknowledge(application.channel)
-            store.forget_upto(conn, tenant_id, application_id, channel.acked_id)
-            applications_store.save_channel(conn, tenant_id, application_id, serve(channel, events))
 
 
 def _stopping(ack: int) -> Delivery:

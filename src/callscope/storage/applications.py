@@ -102,16 +102,18 @@ def replace_modalities(
     return result.rowcount == 1
 
 
-def save_channel(conn: Connection, tenant_id: str, application_id: str, channel: Channel) -> None:
-    """Store where the event channel stands."""
-    _update(
-        conn,
-        tenant_id,
-        application_id,
-        batch=channel.batch,
-        batch_last_id=channel.batch_last_id,
-        acked_id=channel.acked_id,
+_ADVANCE = _UPDATE.where(_c.batch == bindparam("expected_batch"))
+
+
+def advance_channel(
+    conn: Connection, tenant_id: str, application_id: str, expected_batch: int, channel: Channel
+) -> bool:
+    """Store where the event channel stands if its last batch is still `expected_batch`; False otherwise."""
+    values = {"batch": channel.batch, "batch_last_id": channel.batch_last_id, "acked_id": channel.acked_id}
+    result = conn.execute(
+        _ADVANCE, {"key_tenant": tenant_id, "key_id": application_id, "expected_batch": expected_batch, **values}
     )
+    return result.rowcount == 1
 
 
 def remove(conn: Connection, tenant_id: str, application_id: str) -> None:
