@@ -49,6 +49,7 @@ SDP = (
     "c=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n"
 )
 FAST = {"timeout": "30", "medium": "0", "low": "0"}
+PARKED_TIMEOUT = 1900  # seconds the client waits for a P-GET parked with UCWA's longest timeout (1,800 s)
 
 
 class Party:
@@ -166,6 +167,9 @@ async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]
                 print(f"  {start + 100:,} idle calls parked: server RSS {rss_mib(pid):,.0f} MiB", flush=True)
         await asyncio.sleep(5)
         during = rss_mib(pid)
+        failed = [task for task in parked if task.done()]
+        if failed:  # a parked P-GET that came back with an error is not an idle call any more
+            raise RuntimeError(f"{len(failed)} parked P-GETs failed, the first with {failed[0].exception()!r}")
     finally:
         for task in parked:
             task.cancel()
@@ -179,11 +183,14 @@ async def park(party: Party) -> None:
     """Keep a P-GET parked, as a client does, until cancelled.
 
     It asks for UCWA's longest timeout (1,800 s), so that parked polls do not come back during the
-    run and keep the load generator (not the server) busy re-polling.
+    run and keep the load generator (not the server) busy re-polling; the client waits longer than
+    that (a run of 10,000 calls takes more than the clients' default ten minutes on a slow machine).
     """
     while True:
         url = httpx.URL(party.next).copy_merge_params({"timeout": "1800"})
-        batch = (await party.http.get(url, headers=party.headers)).json()
+        response = await party.http.get(url, headers=party.headers, timeout=PARKED_TIMEOUT)
+        response.raise_for_status()
+        batch = response.json()
         party.next = batch["_links"]["next"]["href"]
 
 
