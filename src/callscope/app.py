@@ -188,7 +188,7 @@ async def _expire_unanswered(services: Services, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await services.offload(services.calls.expire_unanswered)
-            await services.offload(services.calls.drop_silent)
+            await services.offload.write(services.calls.expire_unanswered)
+            await services.offload.write(services.calls.drop_silent)
         except Exception:
             log.exception("ending unanswered or silent calls failed")

@@ -54,23 +54,33 @@ class Applications:
 
     def get(self, tenant_id: str, user_uri: str, application_id: str) -> Application:
         """The caller's own live application; 404 ApplicationNotFound or 410 once it expired."""
-        now = self._clock()
+        application, stale = self.peek(tenant_id, user_uri, application_id)
+        if stale:
+            self.refresh(application)
+        return application
+
+    def peek(self, tenant_id: str, user_uri: str, application_id: str) -> tuple[Application, bool]:
+        """The caller's own application (404 otherwise), read only; True if `refresh` must run before it is used."""
         with self._engine.connect() as conn:
             application = store.find(conn, tenant_id, application_id)
         if application is None or application.user_uri != user_uri:
             raise NotFound("The application does not exist.", subcode="ApplicationNotFound")
+        now = self._clock()
+        return application, application.expired(now) or now - application.last_seen_us > TOUCH_EVERY_US
+
+    def refresh(self, application: Application) -> None:
+        """Record that a peeked application was heard from; if it had expired, remove it and raise 410."""
+        now = self._clock()
         expired = application.expired(now)
-        if expired or now - application.last_seen_us > TOUCH_EVERY_US:  # write only when there is news
-            with self._engine.begin() as conn:
-                if expired:
-                    store.remove(conn, tenant_id, application_id)  # committed before the 410 below
-                else:
-                    store.touch(conn, tenant_id, application_id, now)
+        with self._engine.begin() as conn:
+            if expired:
+                store.remove(conn, application.tenant_id, application.id)  # committed before the 410 below
+            else:
+                store.touch(conn, application.tenant_id, application.id, now)
         if expired:
             raise Gone(
                 "The application expired after a long time without activity.", subcode="InactiveApplicationExpired"
             )
-        return application
 
     def delete(self, tenant_id: str, user_uri: str, application_id: str) -> None:
         """End an application."""

@@ -135,10 +135,12 @@ class EventChannels:
         self, tenant_id: str, user_uri: str, application_id: str, ack: int, given: dict[str, int], priority: int
     ) -> Delivery:
         """Answer one P-GET for batch `ack`; `given` timing parameters stick for the channel's later P-GETs."""
-        application = await self._offload(self._applications.get, tenant_id, user_uri, application_id)
+        application, stale = await self._offload(self._applications.peek, tenant_id, user_uri, application_id)
+        if stale:
+            await self._offload.write(self._applications.refresh, application)
         sticky = {**application.pget_timing, **given}
         if sticky != application.pget_timing:
-            await self._offload(self._keep_timing, tenant_id, application_id, sticky)
+            await self._offload.write(self._keep_timing, tenant_id, application_id, sticky)
         timing = Timing(
             timeout=sticky.get("timeout", Timing.timeout),
             medium=sticky.get("medium", Timing.medium),
@@ -156,7 +158,7 @@ class EventChannels:
             return Delivery(ack, events)
         parked_until = self._clock() + timing.timeout * 1_000_000
         if application.outlived_by(parked_until):
-            await self._offload(self._park_until, tenant_id, application_id, parked_until)
+            await self._offload.write(self._park_until, tenant_id, application_id, parked_until)
         key = (tenant_id, application_id)
         slot = self._waiters.park(key, priority)  # before the first look, so no event slips in between
         try:
@@ -168,31 +170,28 @@ class EventChannels:
 
     async def _await_events(self, key: Key, slot: _Slot, ack: int, channel: Channel, timing: Timing) -> Delivery:
         deadline = self._clock() + timing.timeout * 1_000_000
+        after_id = acknowledge(channel).acked_id
         while True:
-            served, wake_at = await self._offload(self._take, key, ack, channel, timing, deadline)
-            if served is not None:
-                return served
-            await self._waiters.wait(slot, (wake_at - self._clock()) / 1_000_000)
+            pending = await self._offload(self._between, key[0], key[1], after_id, None)
+            now = self._clock()
+            release = release_at(pending, timing)
+            if (release is not None and release <= now) or now >= deadline:
+                await self._offload.write(self._serve, key, channel, pending)
+                return Delivery(ack, pending)
+            await self._waiters.wait(slot, (min(deadline, release or deadline) - now) / 1_000_000)
 
-    def _take(self, key: Key, ack: int, channel: Channel, timing: Timing, deadline: int) -> tuple[Delivery | None, int]:
-        """In one transaction: the pending events, served as batch `ack` if due; else when to look again.
+    def _serve(self, key: Key, channel: Channel, events: list[Event]) -> None:
+        """Serve `events` as the batch after `channel`'s, acknowledging its last one (whose events go).
 
-        Serving acknowledges the previous batch (its events are forgotten) and records the new one,
-        only if the channel still stands where this P-GET found it (a newer P-GET may have moved it).
+        Only if the channel still stands where this P-GET found it: a newer P-GET may have moved it on.
         """
         tenant_id, application_id = key
         acknowledged = acknowledge(channel)
         with self._engine.begin() as conn:
-            pending = store.list_between(conn, tenant_id, application_id, acknowledged.acked_id, None)
-            now = self._clock()
-            release = release_at(pending, timing)
-            if (release is None or release > now) and now < deadline:
-                return None, min(deadline, release or deadline)
             if applications_store.advance_channel(
-                conn, tenant_id, application_id, channel.batch, serve(acknowledged, pending)
+                conn, tenant_id, application_id, channel.batch, serve(acknowledged, events)
             ):
                 store.forget_upto(conn, tenant_id, application_id, acknowledged.acked_id)
-        return Delivery(ack, pending), now
 
     def _keep_timing(self, tenant_id: str, application_id: str, timing: dict[str, int]) -> None:
         with self._engine.begin() as conn:

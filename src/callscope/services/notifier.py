@@ -76,9 +76,9 @@ class Notifier:
 
     async def deliver_due(self) -> int:
         """Send every message due now; how many were tried."""
-        messages, live = await self._offload(self._claim)
+        messages, live = await self._offload.write(self._claim)
         results = await asyncio.gather(*(self._webhooks.deliver(m.url, m.body) for m in live))
-        await self._offload(self._settle, messages, dict(zip((m.id for m in live), results, strict=True)))
+        await self._offload.write(self._settle, messages, dict(zip((m.id for m in live), results, strict=True)))
         return len(messages)
 
     def _claim(self) -> tuple[list[Message], list[Message]]:

@@ -1,8 +1,10 @@
-"""Where blocking database reads run, chosen once per engine.
+"""Where blocking database work runs, chosen once per engine.
 
 Embedded SQLite answers a keyed lookup in microseconds, less than a hop to a worker thread costs,
 so its reads run inline. PostgreSQL is a network round trip away: its reads go to a worker thread
-so that the event loop keeps serving other requests meanwhile.
+so that the event loop keeps serving other requests meanwhile. Writes always go to a worker
+thread: a SQLite writer waits for the one write lock (up to the busy timeout, for as long as a
+large import holds it), and the event loop must never wait with it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ R = TypeVar("R")
 
 
 class Offload:
-    """Runs a blocking read inline or in a worker thread, depending on the database."""
+    """Runs a blocking read inline or in a worker thread, depending on the database; writes in a thread."""
 
     def __init__(self, engine: Engine) -> None:
         self._inline = engine.dialect.name == "sqlite"
@@ -27,4 +29,8 @@ class Offload:
     async def __call__(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         if self._inline:
             return function(*args, **kwargs)
+        return await self.write(function, *args, **kwargs)
+
+    async def write(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run `function`, which writes (or may), in a worker thread."""
         return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs))

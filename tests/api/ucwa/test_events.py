@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -131,3 +132,29 @@ def test_p_get_parameters_stick_until_changed(app: tuple[UcwaClient, dict[str, A
     client.get(second["_links"]["next"]["href"], params={"timeout": "2"})  # changed: 2 s, and it sticks
     third_wait = time.monotonic() - started
     assert 1.8 <= third_wait < 6
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL has no database-wide write lock
+def test_a_p_get_waiting_for_the_write_lock_does_not_stall_the_server(
+    app: tuple[UcwaClient, dict[str, Any]], database_url: str, base_url: str
+) -> None:
+    client, application = app
+    client.post(application["_embedded"]["me"]["_links"]["makeMeAvailable"]["href"], json={})
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a long write elsewhere (a large import) holds SQLite's one write lock
+    answers: list[httpx.Response] = []
+    try:
+        parked = threading.Thread(
+            target=lambda: answers.append(events(client, application["_links"]["events"]["href"]))
+        )
+        parked.start()
+        time.sleep(0.5)  # it has read its events and now waits for the lock to record that it served them
+        started = time.monotonic()
+        assert httpx.get(f"{base_url}/healthz", timeout=5).status_code == 200
+        assert time.monotonic() - started < 1, "the event loop waited with the P-GET"
+        assert answers == []
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    parked.join(timeout=10)
+    assert [g["rel"] for g in answers[0].json()["sender"]] == ["me", "communication"]
