@@ -153,7 +153,9 @@ async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]
     before = rss_mib(pid)
     # One client per batch of 100 pairs: httpx's pool scans all its connections for every request,
     # which would make a single pool of 20,000 parked connections the bottleneck, not the server.
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400, keepalive_expiry=2)
+    # Connections stay pooled for 30 s (the server keeps them 75 s): a client this busy can leave one
+    # idle for seconds, and closing it then races with the request being handed to it.
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400, keepalive_expiry=30)
     clients: list[httpx.AsyncClient] = []
     parked: list[asyncio.Task[None]] = []
     try:
