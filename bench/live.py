@@ -151,18 +151,19 @@ async def setups(base: str, key: Any, level: int, calls: int, first_user: int, p
 
 async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]:
     before = rss_mib(pid)
-    # One client per batch of 100 pairs: httpx's pool scans all its connections for every request,
-    # which would make a single pool of 20,000 parked connections the bottleneck, not the server.
+    # One client per 20 pairs: httpx's pool scans all its connections for every request, so large
+    # pools of parked connections would make the load generator, not the server, the bottleneck.
     # Connections stay pooled for 30 s (the server keeps them 75 s): a client this busy can leave one
     # idle for seconds, and closing it then races with the request being handed to it.
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400, keepalive_expiry=30)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30)
     clients: list[httpx.AsyncClient] = []
     parked: list[asyncio.Task[None]] = []
     try:
         for start in range(0, count, 100):  # pair up, call, and park at once: idle applications expire
-            http = httpx.AsyncClient(base_url=base, timeout=600, limits=limits)
-            clients.append(http)
-            batch = await asyncio.gather(*(pair(http, key, i) for i in range(start, min(count, start + 100))))
+            ids = range(start, min(count, start + 100))
+            fresh = [httpx.AsyncClient(base_url=base, timeout=600, limits=limits) for _ in range(0, len(ids), 20)]
+            clients += fresh
+            batch = await asyncio.gather(*(pair(fresh[(i - start) // 20], key, i) for i in ids))
             await asyncio.gather(*(one_call(c, e, u) for c, e, u in batch))
             parked += [asyncio.create_task(park(p)) for c, e, _ in batch for p in (c, e)]
             if (start + 100) % 1000 == 0:

@@ -75,7 +75,7 @@ class Services:
 def create_services(settings: Settings) -> Services:
     """Connect, migrate, and build the services."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = connect(settings.effective_database_url)
+    engine = connect(settings.effective_database_url, settings.sqlite_busy_timeout_seconds)
     migrate(engine)
     schemas = load_schemas()
     offload = Offload(engine)

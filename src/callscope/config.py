@@ -32,6 +32,8 @@ class Settings:
     # 180/5/5. Tests lower it to keep waits short.
     event_channel_floor_seconds: int = 180
     ring_timeout_seconds: float = 30.0  # an unanswered call ends after this long
+    # How long a write waits for SQLite's one write lock before it is answered 503 (try again).
+    sqlite_busy_timeout_seconds: float = 30.0
     ucwa_requests_per_second: float = 200.0  # per user, averaged; more is 429 TooManyRequests
     ucwa_request_burst: float = 1000.0
     external_issuers: tuple[ExternalIssuer, ...] = field(default_factory=tuple)

@@ -17,6 +17,7 @@
      ├── PreconditionFailed        the condition did not hold (stale ETag)
      ├── Throttled                 too many requests; try again later
      ├── Unavailable               a dependency (database, key store) cannot be reached
+     ├── Busy                      the database stayed locked by other writes; try again shortly
      └── UnsupportedStoreVersion   the database was migrated by a newer callscope
 
 Every error may carry a `subcode` (UCWA's finer reason, e.g. ApplicationNotFound) and, for
@@ -115,6 +116,12 @@ class Throttled(CallscopeError):
 
 class Unavailable(CallscopeError):
     code = "ServiceUnavailable"
+
+
+class Busy(CallscopeError):
+    """A write waited for the database's lock (SQLite's one writer, a PostgreSQL lock) and gave up."""
+
+    code = "serviceNotAvailable"
 
 
 class UnsupportedStoreVersion(CallscopeError):

@@ -20,6 +20,7 @@ STATUS: dict[type[errors.CallscopeError], int] = {
     errors.Throttled: 429,
     errors.PayloadTooLarge: 413,
     errors.Unavailable: 503,
+    errors.Busy: 503,
     errors.CallscopeError: 500,
 }
 

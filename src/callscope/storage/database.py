@@ -10,28 +10,29 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from callscope.errors import CallscopeError, Unavailable, UnsupportedStoreVersion
+from callscope.errors import Busy, CallscopeError, Unavailable, UnsupportedStoreVersion
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def connect(url: str) -> Engine:
-    """An engine for the URL; SQLite files get WAL and a busy timeout."""
+def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
+    """An engine for the URL; SQLite files get WAL, and writes wait that long for the write lock."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _tune_sqlite)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_seconds})
+        milliseconds = int(busy_timeout_seconds * 1000)
+
+        def tune(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
+            cursor.close()
+
+        event.listen(engine, "connect", tune)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-
-
-def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
 
 
 def migrate(engine: Engine) -> None:
@@ -73,6 +74,8 @@ class StoreHealth:
         """The meaning of `error` in callscope's error tree, or None."""
         if not isinstance(error, DBAPIError):
             return None
+        if _waited_for_a_lock(error):
+            return Busy("The database is busy with other writes; nothing was changed. Try again shortly.")
         try:
             with self._engine.connect() as conn:
                 revision = conn.execute(_REVISION).scalar()
@@ -81,6 +84,17 @@ class StoreHealth:
         if revision not in self._known:
             return _newer_store(str(revision))
         return None
+
+
+# PostgreSQL's SQLSTATEs for giving up on a lock: deadlock, lock not available, serialization failure.
+_LOCK_STATES = frozenset({"40P01", "55P03", "40001"})
+
+
+def _waited_for_a_lock(error: DBAPIError) -> bool:
+    """SQLite's `database is locked` after its busy timeout, or PostgreSQL giving up on a lock."""
+    if getattr(error.orig, "sqlstate", None) in _LOCK_STATES:
+        return True
+    return isinstance(error, OperationalError) and "locked" in str(error.orig)
 
 
 def _newer_store(revision: str) -> UnsupportedStoreVersion:

@@ -67,6 +67,8 @@ class GraphPipeline:
     def _error(self, error: CallscopeError, request_id: str, client_request_id: str | None) -> Response:
         status = status_of(error)
         headers = {"WWW-Authenticate": 'Bearer realm="callscope"'} if status == 401 else None
+        if status == 503:
+            headers = {"Retry-After": "1"}
         return json_response(error_body(error, request_id, client_request_id), status, headers)
 
     def context(self, request: Request, principal: Principal, version: str) -> GraphContext:

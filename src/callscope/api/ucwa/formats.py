@@ -143,6 +143,7 @@ _CODES = {
     "RequestEntityTooLarge": "EntityTooLarge",
     "generalException": "ServiceFailure",
     "InternalServerError": "ServiceFailure",
+    "serviceNotAvailable": "ServiceUnavailable",
 }
 
 

@@ -122,7 +122,7 @@ class UcwaPipeline:
         headers = {}
         if status == 401:
             headers["WWW-Authenticate"] = challenge(request)
-        if status == 429:
+        if status in (429, 503):
             headers["Retry-After"] = "1"
         return Response(error_body(error, media_type), status, headers, media_type=media_type)
 
