@@ -233,7 +233,9 @@ def main() -> None:
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    raise_open_files(4 * args.idle + 1000)
+    fits = raise_open_files(2 * args.idle + 200)  # each process holds a socket per parked P-GET
+    if args.idle > fits:
+        sys.exit(f"open files are capped at {fits * 2 + 200:,} per process: at most {fits:,} idle calls fit")
     work = Path(tempfile.mkdtemp(prefix="callscope-live-"))
     try:
         print(f"preparing {args.idle + sum(levels):,} user pairs ...", flush=True)
@@ -276,16 +278,20 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def raise_open_files(wanted: int) -> None:
-    """Let this process and the server it starts hold `wanted` sockets: the hard limit too, where allowed (root)."""
+def raise_open_files(wanted: int) -> int:
+    """Let this process and the server it starts hold `wanted` files (the hard limit too, where allowed).
+
+    Returns how many idle calls then fit: each takes two parked sockets in each process.
+    """
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard < wanted:
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
-            return
-        except (ValueError, OSError):
-            print(f"open files are capped at {hard:,}; at most {hard // 2 - 100:,} idle calls fit", flush=True)
+            hard = wanted
+        except (ValueError, OSError):  # not root, or a container without CAP_SYS_RESOURCE
+            pass
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return (hard - 200) // 2
 
 
 def compare_with_floor(measured: dict[int, tuple[float, float, float]]) -> None:
