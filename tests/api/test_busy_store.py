@@ -6,7 +6,6 @@ these tests hold it from another connection and give callscope half a second to 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -16,6 +15,7 @@ from callscope.app import Services
 from callscope.config import Settings
 from tests.conftest import TENANT
 from tests.support.documents import demo_records, jsonl
+from tests.support.server import sqlite_write_lock
 from tests.support.ucwa import UcwaClient, assert_valid_xml
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL locks rows
@@ -35,7 +35,7 @@ def test_an_import_that_cannot_get_the_lock_is_a_graph_503_and_writes_nothing(
     client: httpx.Client, database_url: str
 ) -> None:
     body = jsonl(demo_records(3))
-    with _held(database_url):
+    with sqlite_write_lock(database_url):
         answer = client.post("/callscope/ingest", content=body, headers={"Content-Type": "application/x-ndjson"})
     assert answer.status_code == 503, answer.text
     assert answer.headers["retry-after"] == "1"
@@ -53,7 +53,7 @@ def test_a_ucwa_change_that_cannot_get_the_lock_is_503_service_unavailable_in_js
     client = UcwaClient(base_url)
     application = client.create_application(client.sign_in("alice@example.com", "pw")).json()
     available = application["_embedded"]["me"]["_links"]["makeMeAvailable"]["href"]
-    with _held(database_url):
+    with sqlite_write_lock(database_url):
         as_json = client.post(available, json={"SupportedModalities": ["Audio"]})
         as_xml = client.post(available, json={"SupportedModalities": ["Audio"]}, headers={"Accept": "application/xml"})
     assert (as_json.status_code, as_json.headers["retry-after"], as_json.json()["code"]) == (
@@ -64,22 +64,3 @@ def test_a_ucwa_change_that_cannot_get_the_lock_is_503_service_unavailable_in_js
     assert as_xml.status_code == 503
     assert assert_valid_xml(as_xml.content).findtext("{*}code") == "ServiceUnavailable"
     assert client.post(available, json={"SupportedModalities": ["Audio"]}).status_code == 204  # nothing was half-done
-
-
-def _held(database_url: str) -> _Lock:
-    return _Lock(database_url)
-
-
-class _Lock:
-    """SQLite's write lock, held by another connection inside a `with` block."""
-
-    def __init__(self, database_url: str) -> None:
-        self._path = database_url.removeprefix("sqlite:///")
-
-    def __enter__(self) -> None:
-        self._writer = sqlite3.connect(self._path, isolation_level=None)
-        self._writer.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, *_: object) -> None:
-        self._writer.execute("ROLLBACK")
-        self._writer.close()

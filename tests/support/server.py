@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -44,10 +45,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_process(data_dir: Path, port: int, capture_stderr: bool = False) -> subprocess.Popen[bytes]:
+def start_process(
+    data_dir: Path, port: int, database_url: str | None = None, capture_stderr: bool = False
+) -> subprocess.Popen[bytes]:
     """`callscope serve` in a process of its own, once it answers (its stderr piped if asked for)."""
+    command = [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    if database_url is not None:
+        command += ["--database-url", database_url]
     server = subprocess.Popen(
-        [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        command,
         env={**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"},
         stderr=subprocess.PIPE if capture_stderr else None,
     )
@@ -60,3 +66,15 @@ def start_process(data_dir: Path, port: int, capture_stderr: bool = False) -> su
             time.sleep(0.1)
     server.kill()
     raise RuntimeError("callscope did not start")
+
+
+@contextmanager
+def sqlite_write_lock(database_url: str) -> Iterator[None]:
+    """SQLite's one write lock, held by another connection (as a long import would) inside the block."""
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

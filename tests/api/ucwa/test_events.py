@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from callscope.app import Services
 from tests.conftest import TENANT
+from tests.support.server import sqlite_write_lock
 from tests.support.ucwa import NS, UcwaClient, assert_valid_xml
 
 FAST = {"timeout": "1", "medium": "0", "low": "0"}
@@ -140,10 +140,8 @@ def test_a_p_get_waiting_for_the_write_lock_does_not_stall_the_server(
 ) -> None:
     client, application = app
     client.post(application["_embedded"]["me"]["_links"]["makeMeAvailable"]["href"], json={})
-    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")  # a long write elsewhere (a large import) holds SQLite's one write lock
     answers: list[httpx.Response] = []
-    try:
+    with sqlite_write_lock(database_url):  # a long write elsewhere (a large import) holds SQLite's one write lock
         parked = threading.Thread(
             target=lambda: answers.append(events(client, application["_links"]["events"]["href"]))
         )
@@ -153,8 +151,5 @@ def test_a_p_get_waiting_for_the_write_lock_does_not_stall_the_server(
         assert httpx.get(f"{base_url}/healthz", timeout=5).status_code == 200
         assert time.monotonic() - started < 1, "the event loop waited with the P-GET"
         assert answers == []
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
     parked.join(timeout=10)
     assert [g["rel"] for g in answers[0].json()["sender"]] == ["me", "communication"]

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 
 from callscope.app import create_services
 from callscope.config import Settings
+from tests.support.server import free_port, start_process
 from tests.support.ucwa import Party, sdp_offer
 
 SDP = {"Content-Type": "application/sdp"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -44,49 +36,18 @@ def two_servers(shared_database: str, tmp_path: Path) -> Iterator[tuple[str, str
     services.users.add("tenant", "alice@example.com", "Alice", "pw-a")
     services.users.add("tenant", "bob@example.com", "Bob", "pw-b")
     services.engine.dispose()
-    env = {**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"}
     ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "callscope",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data_dir),
-                "--database-url",
-                shared_database,
-            ],
-            env=env,
-        )
-        for port in ports
-    ]
+    processes: list[subprocess.Popen[bytes]] = []
     try:
+        for port in ports:  # one by one, so that the first is stopped if the second does not start
+            processes.append(start_process(data_dir, port, database_url=shared_database))
         urls = [f"http://127.0.0.1:{port}" for port in ports]
-        for url in urls:
-            _wait(url)
         yield urls[0], urls[1]
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
 
 
 def test_a_call_between_processes_wakes_the_other_process_at_once(two_servers: tuple[str, str]) -> None:
