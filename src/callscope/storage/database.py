@@ -17,10 +17,21 @@ from callscope.errors import Busy, CallscopeError, Unavailable, UnsupportedStore
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+SQLITE_POOL_SIZE = 20
+
+
 def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
     """An engine for the URL; SQLite files get WAL, and writes wait that long for the write lock."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_seconds})
+        # Reads run on the event loop (services/offload.py) and must never queue for a connection behind
+        # worker threads that wait for the write lock: the pool has no ceiling (a SQLite connection is a
+        # file handle; anyio lends at most 40 threads) and keeps enough open to avoid reconnecting.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_seconds},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=-1,
+        )
         milliseconds = int(busy_timeout_seconds * 1000)
 
         def tune(dbapi_connection: Any, _record: Any) -> None:
