@@ -1,6 +1,7 @@
 """A write that cannot get the database's lock in time: 503 with Retry-After in each dialect, nothing written.
 
-SQLite has one write lock for the whole database (a large import holds it until it commits);
+SQLite has one write lock for the whole database (another process's write holds it, an HTTP import for
+its whole body);
 these tests hold it from another connection and give callscope half a second to wait for it.
 """
 

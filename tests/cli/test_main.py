@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import jwt
+import pytest
 from typer.testing import CliRunner
 
-from callscope.app import create_services
+from callscope.app import Services, create_services
+from callscope.cli import main
 from callscope.cli.main import app
 from callscope.config import Settings
 from callscope.services.call_records import RecordQuery
 from tests.support.documents import demo_records, jsonl
+from tests.support.server import sqlite_write_lock
 
 runner = CliRunner()
 
@@ -55,6 +59,28 @@ def test_import_reads_a_file_and_rejects_a_bad_one_whole(tmp_path: Path, setting
     services = create_services(settings)
     assert services.call_records.count("t1", RecordQuery()) == 4
     services.engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL has no database-wide write lock
+def test_an_import_that_cannot_write_says_so_and_completes_when_run_again(
+    tmp_path: Path, services: Services, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configured = main._settings
+    monkeypatch.setattr(
+        main, "_settings", lambda *a: dataclasses.replace(configured(*a), sqlite_busy_timeout_seconds=0.3)
+    )
+    url = ["--data-dir", str(settings.data_dir), "--database-url", database_url]
+    lines = tmp_path / "records.jsonl"
+    lines.write_bytes(jsonl(demo_records(3)))
+    with sqlite_write_lock(database_url):
+        stopped = runner.invoke(app, ["import", str(lines), "--tenant", "t1", *url])
+    assert stopped.exit_code == 1
+    said = " ".join(stopped.output.split())
+    assert "import stopped while writing: other writers held the database's lock too long" in said
+    assert "run the same import again" in said
+    completed = runner.invoke(app, ["import", str(lines), "--tenant", "t1", *url])
+    assert completed.exit_code == 0, completed.output
+    assert "'recordsWritten': 3" in completed.output
 
 
 def test_import_reads_standard_input(settings: Settings) -> None:

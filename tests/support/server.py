@@ -70,7 +70,7 @@ def start_process(
 
 @contextmanager
 def sqlite_write_lock(database_url: str) -> Iterator[None]:
-    """SQLite's one write lock, held by another connection (as a long import would) inside the block."""
+    """SQLite's one write lock, held by another connection (as a long write would) inside the block."""
     writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     try:

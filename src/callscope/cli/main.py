@@ -21,7 +21,7 @@ from callscope.config import (
     external_issuers_from_env,
     live_call_timing_from_env,
 )
-from callscope.errors import CallscopeError
+from callscope.errors import Busy, CallscopeError, InvalidDocument
 
 if TYPE_CHECKING:
     from callscope.app import Services
@@ -161,7 +161,10 @@ def import_(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import Graph-shaped call records and log rows; any invalid line imports nothing."""
+    from sqlalchemy.exc import DBAPIError
+
     from callscope.app import create_services
+    from callscope.storage.database import StoreHealth
 
     services = create_services(_settings(data_dir, database_url))
     stream: IO[bytes] = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
@@ -169,9 +172,19 @@ def import_(
     with stream, _progress() as progress:
         task = progress.add_task("importing", total=size)
         try:
-            result = services.ingestion.import_lines(tenant, _tracked(stream, progress, task))
-        except CallscopeError as exc:
+            result = services.ingestion.import_lines(tenant, _tracked(stream, progress, task), atomic=False)
+        except InvalidDocument as exc:
             err.print(f"[red]import failed, nothing was written:[/red] {exc.message}")
+            raise typer.Exit(1) from exc
+        except DBAPIError as exc:
+            meaning = StoreHealth(services.engine).explain(exc)
+            if meaning is None:
+                raise
+            reason = "other writers held the database's lock too long" if isinstance(meaning, Busy) else meaning.message
+            err.print(
+                f"[red]import stopped while writing:[/red] {reason}. The batches written before stay; run the"
+                " same import again to complete it (records already stored are skipped)."
+            )
             raise typer.Exit(1) from exc
     err.print(result.as_dict())
 
@@ -215,7 +228,7 @@ def demo(
     from callscope.app import create_services
 
     services = create_services(_settings(data_dir, database_url))
-    result = services.ingestion.import_lines(tenant, lines)
+    result = services.ingestion.import_lines(tenant, lines, atomic=False)
     err.print(result.as_dict())
 
 

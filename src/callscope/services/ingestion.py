@@ -1,9 +1,10 @@
-"""Import of Graph-shaped JSON Lines: call records and log rows, all or nothing."""
+"""Import of Graph-shaped JSON Lines: call records and log rows, validated whole before any is written."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,8 @@ from callscope.storage import call_records as records_store
 from callscope.storage import log_rows as log_rows_store
 
 CALL_RECORD = "microsoft.graph.callRecords.callRecord"
-BATCH = 1000
+BATCH = 1000  # lines per write (and per transaction when an import is not atomic)
+SPOOL_MEMORY = 64 * 1024 * 1024  # prepared lines kept in memory before the spool moves to a temporary file
 # Response annotations a stored document must not keep (every `@odata.` name but `@odata.type`).
 _ANNOTATION = re.compile(rb'@odata\.(?!type")')
 
@@ -105,33 +107,43 @@ class DocumentPreparer:
 
 
 class Ingestion:
-    """Validates documents against the schema and writes them in one transaction."""
+    """Validates documents against the schema, then writes them."""
 
     def __init__(self, engine: Engine, schemas: Schemas, subscriptions: Subscriptions) -> None:
         self._engine = engine
         self.preparer = DocumentPreparer(schemas)
         self._subscriptions = subscriptions
 
-    def import_lines(
-        self,
-        tenant_id: str,
-        lines: Iterable[bytes],
-        progress: Callable[[int], None] | None = None,
-    ) -> ImportResult:
-        """Import JSON Lines; any invalid line aborts the whole import, which writes nothing."""
+    def import_lines(self, tenant_id: str, lines: Iterable[bytes], *, atomic: bool = True) -> ImportResult:
+        """Import JSON Lines: every line is validated before anything is written.
+
+        An invalid line aborts the import with nothing written, and before the import ever asked for
+        the database's write lock. The prepared lines wait in a spool (memory, then a temporary file),
+        then are written in one transaction, or with `atomic=False` in one per BATCH lines: SQLite has
+        one write lock, and live calls get it between batches instead of waiting for the whole file.
+        Running an interrupted non-atomic import again completes it (what it wrote is then ignored as
+        already stored, by the version rule).
+        """
         result = ImportResult()
-        batch = _Batch()
-        with self._engine.begin() as conn:
+        with _Spool() as spool:
+            batch = _Batch()
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
                 result.lines += 1
                 batch.add(self.preparer.prepare(number, line))
                 if len(batch) >= BATCH:
-                    self._flush(conn, tenant_id, batch, result)
-                    if progress:
-                        progress(number)
-            self._flush(conn, tenant_id, batch, result)
+                    spool.put(batch)
+            spool.put(batch)
+            if atomic:
+                with self._engine.begin() as conn:
+                    for stored in spool.batches():
+                        self._flush(conn, tenant_id, stored, result)
+            else:
+                for stored in spool.batches():
+                    with self._engine.begin() as conn:
+                        self._flush(conn, tenant_id, stored, result)
+                    self._subscriptions.committed()
         self._subscriptions.committed()
         return result
 
@@ -147,15 +159,16 @@ class Ingestion:
         if batch.rows:
             log_rows_store.write(conn, tenant_id, batch.rows)
             result.log_rows_written += len(batch.rows)
-        batch.clear()
 
 
 class _Batch:
     """Prepared records and log rows waiting for one write."""
 
-    def __init__(self) -> None:
-        self.records: list[records_domain.StoredRecord] = []
-        self.rows: list[StoredLogRow] = []
+    def __init__(
+        self, records: list[records_domain.StoredRecord] | None = None, rows: list[StoredLogRow] | None = None
+    ) -> None:
+        self.records = records or []
+        self.rows = rows or []
 
     def __len__(self) -> int:
         return len(self.records) + len(self.rows)
@@ -169,3 +182,37 @@ class _Batch:
     def clear(self) -> None:
         self.records.clear()
         self.rows.clear()
+
+
+class _Frame(msgspec.Struct, array_like=True):
+    records: list[records_domain.StoredRecord]
+    rows: list[StoredLogRow]
+
+
+class _Spool:
+    """Prepared batches between validation and writing: in memory up to SPOOL_MEMORY bytes, then on disk."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 (closed by __exit__)
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder = msgspec.msgpack.Decoder(_Frame)
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._file.close()
+
+    def put(self, batch: _Batch) -> None:
+        """Keep the batch's contents and empty it."""
+        if len(batch):
+            frame = self._encoder.encode(_Frame(batch.records, batch.rows))
+            self._file.write(len(frame).to_bytes(4, "big") + frame)
+            batch.clear()
+
+    def batches(self) -> Iterator[_Batch]:
+        """The batches put, in order."""
+        self._file.seek(0)
+        while header := self._file.read(4):
+            frame = self._decoder.decode(self._file.read(int.from_bytes(header, "big")))
+            yield _Batch(frame.records, frame.rows)

@@ -78,7 +78,8 @@ class Notifier:
         """Send every message due now; how many were tried."""
         # The outbox is claimed and settled like a read (inline on SQLite), although both write: on
         # a busy server a worker thread's hops doubled the p99 from hang-up to webhook (bench/bridge.py),
-        # and it writes only when messages are due (one due while a long import holds SQLite's lock waits).
+        # and it writes only when messages are due (one due while another writer holds SQLite's lock
+        # waits for it).
         messages, live = await self._offload(self._claim)
         results = await asyncio.gather(*(self._webhooks.deliver(m.url, m.body) for m in live))
         await self._offload(self._settle, messages, dict(zip((m.id for m in live), results, strict=True)))

@@ -141,7 +141,7 @@ def test_a_p_get_waiting_for_the_write_lock_does_not_stall_the_server(
     client, application = app
     client.post(application["_embedded"]["me"]["_links"]["makeMeAvailable"]["href"], json={})
     answers: list[httpx.Response] = []
-    with sqlite_write_lock(database_url):  # a long write elsewhere (a large import) holds SQLite's one write lock
+    with sqlite_write_lock(database_url):  # a long write elsewhere (an import batch) holds SQLite's one write lock
         parked = threading.Thread(
             target=lambda: answers.append(events(client, application["_links"]["events"]["href"]))
         )
