@@ -1,9 +1,11 @@
 """Benchmark: from hang-up to call record, and to the change notification, at a steady call rate.
 
     .venv/bin/python bench/bridge.py [--rate 100] [--calls 600] [--pairs 32]
+                                     [--database-url postgresql://... --workers N]
 
 Pairs of UCWA applications make calls over real HTTP at up to `--rate` calls a second (start →
-accept → session → DELETE conversation), against one `callscope serve` process on SQLite. A Graph
+accept → session → DELETE conversation), against one `callscope serve` process on SQLite (or N on a
+PostgreSQL database, with `--database-url` and `--workers`, as bench/live.py). A Graph
 subscription sends change notifications to a webhook receiver in a process of its own. For every call
 two delays are measured from the moment the DELETE is sent (so they include the hang-up
 request itself, and the load generator's own delays): until `GET callRecord` answers 200 (polled
@@ -145,6 +147,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=32, help="caller/callee pairs calling at once")
     parser.add_argument("--receive", type=int, help=argparse.SUPPRESS)  # run as the webhook receiver on this port
     parser.add_argument("--log", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help="a PostgreSQL database instead of SQLite")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only for more than 1)")
     args = parser.parse_args()
     if args.receive:
         uvicorn.run(Receiver(args.log).app, host="127.0.0.1", port=args.receive, log_level="warning")
@@ -155,10 +159,12 @@ def main() -> None:
     hook_server = start_receiver(hook_port, log)
     args.receiver_url = f"http://127.0.0.1:{hook_port}/hook"
     try:
-        key = prepare(work / "data", args.pairs)
+        key = prepare(work / "data", args.database_url, args.pairs)
         port = free_port()
         env = {**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"}
         command = [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(work / "data")]
+        if args.database_url:
+            command += ["--database-url", args.database_url, "--workers", str(args.workers)]
         server = subprocess.Popen(command, env=env)
         try:
             base = f"http://127.0.0.1:{port}"

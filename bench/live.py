@@ -1,6 +1,7 @@
 """Benchmark: live call setups per second, and memory with many idle established calls.
 
     .venv/bin/python bench/live.py [--levels 1,4,16,64] [--calls-per-level 300] [--idle 2000]
+                                   [--database-url postgresql://... --workers N]
 
 1. Setups: at each concurrency level, that many caller/callee pairs make calls back to back over
    real HTTP, exactly as UCWA clients do: startAudioVideo → the callee's P-GET delivers the
@@ -18,7 +19,10 @@
    calls are 20,000 parked P-GETs, so the bench raises the limit of both processes (the hard limit
    too, which needs root; otherwise it says how many calls fit).
 
-The server is a separate `callscope serve` process on SQLite, on 127.0.0.1, stopped at the end.
+The server is a separate `callscope serve` process on 127.0.0.1, stopped at the end: on SQLite in a
+temporary directory, or with `--database-url` on a PostgreSQL database, where `--workers N` runs N
+server processes (each run uses a tenant and users of its own, so the database may be reused). Server CPU and
+memory are those of all callscope processes; a PostgreSQL server's own CPU is not included.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +48,9 @@ from callscope.app import create_services
 from callscope.auth.tokens import issue_token, load_or_create_key
 from callscope.config import Settings
 
-TENANT = "bench"
+RUN = uuid.uuid4().hex[:8]
+TENANT = f"bench-{RUN}"
+DOMAIN = f"{RUN}.bench.example"  # user addresses are unique across tenants
 SDP = (
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
     "c=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n"
@@ -115,12 +122,12 @@ async def pair(http: httpx.AsyncClient, key: Any, index: int) -> tuple[Party, Pa
         )
 
     caller, callee = (
-        Party(http, token(f"caller{index}@bench.example")),
-        Party(http, token(f"callee{index}@bench.example")),
+        Party(http, token(f"caller{index}@{DOMAIN}")),
+        Party(http, token(f"callee{index}@{DOMAIN}")),
     )
     await caller.open(f"caller-{index}")
     await callee.open(f"callee-{index}")
-    return caller, callee, f"sip:callee{index}@bench.example"
+    return caller, callee, f"sip:callee{index}@{DOMAIN}"
 
 
 async def setups(base: str, key: Any, level: int, calls: int, first_user: int, pid: int) -> tuple[float, float, float]:
@@ -198,16 +205,30 @@ async def park(party: Party) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU a process has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU a process and its children (server workers) have used."""
+    total = 0
+    for member in process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    """Resident memory of a process and its children."""
+    total = 0
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(child) for child in (task / "children").read_text().split()]
+    return [pid, *(member for child in children for member in process_tree(child))]
 
 
 def free_port() -> int:
@@ -216,11 +237,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare(data_dir: Path, users: int) -> Any:
-    services = create_services(Settings(data_dir=data_dir))
+def prepare(data_dir: Path, database_url: str | None, users: int) -> Any:
+    services = create_services(Settings(data_dir=data_dir, database_url=database_url))
     for index in range(users):
         for role in ("caller", "callee"):
-            services.users.add(TENANT, f"{role}{index}@bench.example", f"{role} {index}", None)
+            services.users.add(TENANT, f"{role}{index}@{DOMAIN}", f"{role} {index}", None)
     services.engine.dispose()
     return load_or_create_key(data_dir)
 
@@ -230,6 +251,8 @@ def main() -> None:
     parser.add_argument("--levels", default="1,4,16,64")
     parser.add_argument("--calls-per-level", type=int, default=300)
     parser.add_argument("--idle", type=int, default=2000)
+    parser.add_argument("--database-url", help="a PostgreSQL database instead of SQLite")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only for more than 1)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -239,12 +262,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="callscope-live-"))
     try:
         print(f"preparing {args.idle + sum(levels):,} user pairs ...", flush=True)
-        key = prepare(work / "data", args.idle + sum(levels))
+        key = prepare(work / "data", args.database_url, args.idle + sum(levels))
         port = free_port()
         env = {**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(work / "data")], env=env
-        )
+        command = [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(work / "data")]
+        if args.database_url:
+            command += ["--database-url", args.database_url, "--workers", str(args.workers)]
+        server = subprocess.Popen(command, env=env)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(base)
