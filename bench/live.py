@@ -22,7 +22,8 @@
 The server is a separate `callscope serve` process on 127.0.0.1, stopped at the end: on SQLite in a
 temporary directory, or with `--database-url` on a PostgreSQL database, where `--workers N` runs N
 server processes (each run uses a tenant and users of its own, so the database may be reused). Server CPU and
-memory are those of all callscope processes; a PostgreSQL server's own CPU is not included.
+memory are those of all callscope processes; a PostgreSQL server's CPU is reported beside them when
+it runs on this machine and its data directory is readable.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from callscope.app import create_services
@@ -130,8 +132,12 @@ async def pair(http: httpx.AsyncClient, key: Any, index: int) -> tuple[Party, Pa
     return caller, callee, f"sip:callee{index}@{DOMAIN}"
 
 
-async def setups(base: str, key: Any, level: int, calls: int, first_user: int, pid: int) -> tuple[float, float, float]:
-    """Setups per second, milliseconds of server CPU per setup, and HTTP requests per setup."""
+async def setups(
+    base: str, key: Any, level: int, calls: int, first_user: int, pids: tuple[int, int | None]
+) -> tuple[float, float, float, float | None]:
+    """Setups per second, milliseconds of server CPU per setup, HTTP requests per setup, and milliseconds
+    of the PostgreSQL server's CPU per setup (None on SQLite, or when that server is not on this machine)."""
+    pid, postmaster = pids
     limits = httpx.Limits(max_connections=4 * level + 10, max_keepalive_connections=4 * level + 10, keepalive_expiry=2)
     sent = [0]
 
@@ -151,9 +157,11 @@ async def setups(base: str, key: Any, level: int, calls: int, first_user: int, p
             return done
 
         started, cpu, sent[0] = time.perf_counter(), cpu_seconds(pid), 0
+        database = postgres_cpu_seconds(postmaster) if postmaster else 0.0
         completed = sum(await asyncio.gather(*(worker(*p) for p in pairs)))
         per_setup = (cpu_seconds(pid) - cpu) * 1000 / completed
-        return completed / (time.perf_counter() - started), per_setup, sent[0] / completed
+        database_per_setup = (postgres_cpu_seconds(postmaster) - database) * 1000 / completed if postmaster else None
+        return completed / (time.perf_counter() - started), per_setup, sent[0] / completed, database_per_setup
 
 
 async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]:
@@ -213,6 +221,34 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds(postmaster: int) -> float:
+    """CPU of a PostgreSQL server: the postmaster, its backends that have ended, and those running."""
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(f) for f in fields[11:15])  # utime, stime, and those of children it has reaped
+    for member in process_tree(postmaster)[1:]:
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a backend that ended meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def find_postmaster(database_url: str | None) -> int | None:
+    """The process id of the PostgreSQL server behind the URL, when it runs on this machine and is readable."""
+    if not database_url:
+        return None
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            data_directory = conn.execute(text("SHOW data_directory")).scalar_one()
+        return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError):
+        return None
+    finally:
+        engine.dispose()
+
+
 def rss_mib(pid: int) -> float:
     """Resident memory of a process and its children."""
     total = 0
@@ -270,19 +306,21 @@ def main() -> None:
             command += ["--database-url", args.database_url, "--workers", str(args.workers)]
         server = subprocess.Popen(command, env=env)
         base = f"http://127.0.0.1:{port}"
+        postmaster = find_postmaster(args.database_url)
         try:
             wait_until_up(base)
             first_user = args.idle
             measured = {}
             for level in levels:
-                rate, cpu, requests = asyncio.run(
-                    setups(base, key, level, args.calls_per_level, first_user, server.pid)
+                rate, cpu, requests, database = asyncio.run(
+                    setups(base, key, level, args.calls_per_level, first_user, (server.pid, postmaster))
                 )
                 measured[level] = (rate, cpu, requests)
                 first_user += level
                 print(
                     f"call setups at concurrency {level:>3}: {rate:,.1f} per second; {cpu:,.1f} ms of server CPU "
-                    f"each; {requests:.1f} HTTP requests each",
+                    f"each{'' if database is None else f' (and {database:,.1f} ms of PostgreSQL)'}; "
+                    f"{requests:.1f} HTTP requests each",
                     flush=True,
                 )
             if args.idle:

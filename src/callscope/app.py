@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
+import anyio.to_thread
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -47,7 +48,7 @@ from callscope.services.schemas import Schemas, load_schemas
 from callscope.services.subscriptions import Subscriptions
 from callscope.services.users import Users
 from callscope.services.webhooks import Webhooks
-from callscope.storage.database import StoreHealth, connect, migrate
+from callscope.storage.database import StoreHealth, connect, migrate, worker_threads
 
 log = logging.getLogger("callscope")
 
@@ -168,6 +169,9 @@ def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], A
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        threads = worker_threads(services.engine)
+        if threads is not None:  # per event loop, so set here
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         tasks = [
             asyncio.create_task(_expire_unanswered(services, interval)),
             asyncio.create_task(services.channels.relay_signals()),

@@ -18,6 +18,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 SQLITE_POOL_SIZE = 20
+POSTGRES_POOL_SIZE = 20  # connections each server process keeps; also its number of worker threads
 
 
 def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
@@ -43,7 +44,18 @@ def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
 
         event.listen(engine, "connect", tune)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=POSTGRES_POOL_SIZE, max_overflow=10, pool_pre_ping=True)
+
+
+def worker_threads(engine: Engine) -> int | None:
+    """How many worker threads may do database work at once, where the pool sets a limit (None: no limit).
+
+    On PostgreSQL every query runs in a worker thread. With more threads than pooled connections,
+    the pool opened extra connections and closed them on return: a new server backend for about
+    every call setup (bench/live.py), paid by both processes. As many threads as connections, none
+    waits for one and none is opened twice.
+    """
+    return None if engine.dialect.name == "sqlite" else POSTGRES_POOL_SIZE
 
 
 def migrate(engine: Engine) -> None:
