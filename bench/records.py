@@ -44,7 +44,6 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per target")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=1, help="callscope server processes (>1 needs PostgreSQL)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="callscope-bench-"))
     try:
@@ -52,7 +51,7 @@ def main() -> None:
         record_id = generate(args.records, lines)
         ours, raw = measure_import(work, lines)
         print(f"import: callscope {ours:,.0f} records/s; raw sqlite3 insert {raw:,.0f} rows/s; ratio {ours / raw:.2f}")
-        measure_reads(work, record_id, args.duration, args.connections, args.workers)
+        measure_reads(work, record_id, args.duration, args.connections)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -144,7 +143,7 @@ def wait_for(url: str, headers: dict[str, str] | None = None) -> bytes:
     raise RuntimeError(f"{url} did not come up")
 
 
-def measure_reads(work: Path, record_id: str, duration: int, connections: int, workers: int) -> None:
+def measure_reads(work: Path, record_id: str, duration: int, connections: int) -> None:
     key = load_or_create_key(work / "data")
     token = issue_token(
         key, tenant_id=TENANT, scopes=["CallRecords.Read.All"], subject="bench", expires_in=3600, now=time.time()
@@ -164,7 +163,7 @@ def measure_reads(work: Path, record_id: str, duration: int, connections: int, w
     static = nginx_rate(work, body, duration, connections)
     print(
         f"GET record ($expand=sessions($expand=segments), {len(body):,} bytes), {connections} connections, "
-        f"{workers} callscope worker(s):"
+        "one callscope process (SQLite):"
     )
     print(f"  callscope: {ours['rps']:,.0f} req/s, p50 {ours['p50']:.2f} ms, p99 {ours['p99']:.2f} ms")
     print(f"  nginx static file: {static['rps']:,.0f} req/s, p50 {static['p50']:.2f} ms, p99 {static['p99']:.2f} ms")
