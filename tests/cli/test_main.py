@@ -51,6 +51,8 @@ def test_import_reads_a_file_and_rejects_a_bad_one_whole(tmp_path: Path, setting
     good.write_bytes(jsonl(demo_records(4)))
     result = runner.invoke(app, ["import", str(good), "--tenant", "t1", *url])
     assert result.exit_code == 0, result.output
+    assert "checking" in result.output and "writing" in result.output
+    assert "6 lines" in result.output  # four records and two log rows written
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(jsonl(demo_records(3, seed=99)) + b'{"id": 1}\n')
     result = runner.invoke(app, ["import", str(bad), "--tenant", "t1", *url])

@@ -75,6 +75,14 @@ def test_a_non_atomic_import_commits_each_batch_and_frees_the_lock_between_them(
     assert between == [*seen_between, RECORDS]  # what another connection saw each time the lock was free
 
 
+def test_a_non_atomic_import_reports_the_lines_it_has_written_after_each_batch(services: Services) -> None:
+    reports: list[tuple[int, int]] = []
+    services.ingestion.import_lines(
+        TENANT, call_records(), atomic=False, written=lambda done, total: reports.append((done, total))
+    )
+    assert reports == [(10, RECORDS), (20, RECORDS), (RECORDS, RECORDS)]
+
+
 def test_an_import_run_again_after_it_stopped_completes_and_writes_each_record_once(
     services: Services, database_url: str
 ) -> None:

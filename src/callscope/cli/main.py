@@ -170,9 +170,16 @@ def import_(
     stream: IO[bytes] = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
     size = None if file == "-" else Path(file).stat().st_size
     with stream, _progress() as progress:
-        task = progress.add_task("importing", total=size)
+        task = progress.add_task("checking", total=size, unit="bytes")
+        writing = progress.add_task("writing", total=None, visible=False, unit="lines")
+
+        def written(done: int, total: int) -> None:
+            progress.update(writing, completed=done, total=total, visible=True)
+
         try:
-            result = services.ingestion.import_lines(tenant, _tracked(stream, progress, task), atomic=False)
+            result = services.ingestion.import_lines(
+                tenant, _tracked(stream, progress, task), atomic=False, written=written
+            )
         except InvalidDocument as exc:
             err.print(f"[red]import failed, nothing was written:[/red] {exc.message}")
             raise typer.Exit(1) from exc
@@ -199,7 +206,7 @@ def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:,} bytes"),
+        TextColumn("{task.completed:,} {task.fields[unit]}"),
         TimeElapsedColumn(),
         console=err,
         transient=False,

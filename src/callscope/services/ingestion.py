@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,7 +114,14 @@ class Ingestion:
         self.preparer = DocumentPreparer(schemas)
         self._subscriptions = subscriptions
 
-    def import_lines(self, tenant_id: str, lines: Iterable[bytes], *, atomic: bool = True) -> ImportResult:
+    def import_lines(
+        self,
+        tenant_id: str,
+        lines: Iterable[bytes],
+        *,
+        atomic: bool = True,
+        written: Callable[[int, int], None] | None = None,
+    ) -> ImportResult:
         """Import JSON Lines: every line is validated before anything is written.
 
         An invalid line aborts the import with nothing written, and before the import ever asked for
@@ -122,7 +129,7 @@ class Ingestion:
         then are written in one transaction, or with `atomic=False` in one per BATCH lines: SQLite has
         one write lock, and live calls get it between batches instead of waiting for the whole file.
         Running an interrupted non-atomic import again completes it (what it wrote is then ignored as
-        already stored, by the version rule).
+        already stored, by the version rule). `written(done, total)` follows the second pass, in lines.
         """
         result = ImportResult()
         with _Spool() as spool:
@@ -140,10 +147,14 @@ class Ingestion:
                     for stored in spool.batches():
                         self._flush(conn, tenant_id, stored, result)
             else:
+                done = 0
                 for stored in spool.batches():
                     with self._engine.begin() as conn:
                         self._flush(conn, tenant_id, stored, result)
                     self._subscriptions.committed()
+                    done += len(stored)
+                    if written:
+                        written(done, result.lines)
         self._subscriptions.committed()
         return result
 
