@@ -21,9 +21,9 @@
 
 The server is a separate `callscope serve` process on 127.0.0.1, stopped at the end: on SQLite in a
 temporary directory, or with `--database-url` on a PostgreSQL database, where `--workers N` runs N
-server processes (each run uses a tenant and users of its own, so the database may be reused). Server CPU and
-memory are those of all callscope processes; a PostgreSQL server's CPU is reported beside them when
-it runs on this machine and its data directory is readable.
+server processes (each run uses a tenant and users of its own, so the database may be reused).
+Server CPU and memory are those of all callscope processes; a PostgreSQL server's CPU is reported
+beside them when it runs on this machine and its data directory is readable.
 """
 
 from __future__ import annotations
@@ -214,24 +214,22 @@ async def park(party: Party) -> None:
 
 def cpu_seconds(pid: int) -> float:
     """User and system CPU a process and its children (server workers) have used."""
-    total = 0
-    for member in process_tree(pid):
-        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(sum(_times(member)[:2]) for member in process_tree(pid)) / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_cpu_seconds(postmaster: int) -> float:
     """CPU of a PostgreSQL server: the postmaster, its backends that have ended, and those running."""
-    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
-    total = sum(int(f) for f in fields[11:15])  # utime, stime, and those of children it has reaped
-    for member in process_tree(postmaster)[1:]:
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:  # a backend that ended meanwhile
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    reaped = sum(_times(postmaster)[2:])  # the CPU of the children it has waited for
+    return reaped / os.sysconf("SC_CLK_TCK") + cpu_seconds(postmaster)
+
+
+def _times(pid: int) -> list[int]:
+    """utime, stime, cutime and cstime from /proc/PID/stat, in clock ticks (zeros once it has ended)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return [0, 0, 0, 0]
+    return [int(field) for field in fields[11:15]]
 
 
 def find_postmaster(database_url: str | None) -> int | None:
@@ -251,19 +249,18 @@ def find_postmaster(database_url: str | None) -> int | None:
 
 def rss_mib(pid: int) -> float:
     """Resident memory of a process and its children."""
-    total = 0
-    for member in process_tree(pid):
-        for line in Path(f"/proc/{member}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total / 1024
+    pages = sum(int(Path(f"/proc/{member}/statm").read_text().split()[1]) for member in process_tree(pid))
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def process_tree(pid: int) -> list[int]:
-    """The process and its descendants."""
+    """The process and its descendants (a PostgreSQL backend may end while they are listed)."""
     children = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children += [int(child) for child in (task / "children").read_text().split()]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children += [int(child) for child in (task / "children").read_text().split()]
+    except FileNotFoundError:
+        return []
     return [pid, *(member for child in children for member in process_tree(child))]
 
 

@@ -129,7 +129,7 @@ class Ingestion:
         then are written in one transaction, or with `atomic=False` in one per BATCH lines: SQLite has
         one write lock, and live calls get it between batches instead of waiting for the whole file.
         Running an interrupted non-atomic import again completes it (what it wrote is then ignored as
-        already stored, by the version rule). `written(done, total)` follows the second pass, in lines.
+        already stored, by the version rule). `written(done, total)` is told, in lines, after each commit.
         """
         result = ImportResult()
         with _Spool() as spool:
@@ -142,20 +142,16 @@ class Ingestion:
                 if len(batch) >= BATCH:
                     spool.put(batch)
             spool.put(batch)
-            if atomic:
+            transactions = [spool.batches()] if atomic else ([stored] for stored in spool.batches())
+            done = 0
+            for batches in transactions:
                 with self._engine.begin() as conn:
-                    for stored in spool.batches():
+                    for stored in batches:
                         self._flush(conn, tenant_id, stored, result)
-            else:
-                done = 0
-                for stored in spool.batches():
-                    with self._engine.begin() as conn:
-                        self._flush(conn, tenant_id, stored, result)
-                    self._subscriptions.committed()
-                    done += len(stored)
-                    if written:
-                        written(done, result.lines)
-        self._subscriptions.committed()
+                        done += len(stored)
+                self._subscriptions.committed()
+                if written:
+                    written(done, result.lines)
         return result
 
     def _flush(self, conn: Any, tenant_id: str, batch: _Batch, result: ImportResult) -> None:

@@ -4,8 +4,9 @@ Embedded SQLite answers a keyed lookup in microseconds, less than a hop to a wor
 so its reads run inline. PostgreSQL is a network round trip away: its reads go to a worker thread
 so that the event loop keeps serving other requests meanwhile. Writes go to a worker thread
 (`write`): a SQLite writer waits for the one write lock (up to the busy timeout, while another
-process writes, an import batch or a live call), and the event loop must not wait with it. The one exception is the
-notifier's outbox claim, whose reasons are where it runs (services/notifier.py).
+writer holds it: an import batch, a live call, another process), and the event loop must not wait
+with it. The one exception is the notifier's outbox claim, whose reasons are where it runs
+(services/notifier.py).
 """
 
 from __future__ import annotations
