@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import Engine, text
 
 from callscope.app import Services
+from callscope.storage.database import MIGRATIONS, connect, migrate
 from callscope.storage.tables import metadata
 
 
@@ -13,3 +19,33 @@ def test_migrations_and_table_definitions_agree(services: Services) -> None:
     with services.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == []
+
+
+def test_an_existing_sqlite_store_keeps_its_events_and_never_gives_an_acknowledged_id_again(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'old.db'}")
+    _upgrade(engine, "0013")
+    with engine.begin() as conn:  # a store of the former schema: event 7 acknowledged and deleted, 5 kept
+        conn.execute(
+            text(
+                "INSERT INTO applications (tenant_id, id, user_uri, user_agent, endpoint_id, culture, created_us,"
+                " last_seen_us, batch, batch_last_id, acked_id) VALUES ('t', 'b', 'sip:b@x', 'ua', 'e', 'en', 0, 0,"
+                " 3, 7, 7)"
+            )
+        )
+        conn.execute(text("INSERT INTO events VALUES (5, 't', 'a', 0, x'7b7d')"))
+    migrate(engine)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT id, application_id FROM events")).all() == [(5, "a")]
+        conn.execute(
+            text("INSERT INTO events (tenant_id, application_id, created_us, payload) VALUES ('t', 'b', 0, x'')")
+        )
+        assert conn.execute(text("SELECT max(id) FROM events")).scalar() == 8
+    engine.dispose()
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)

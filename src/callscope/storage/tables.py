@@ -69,7 +69,9 @@ applications = Table(
     Index("ux_applications_endpoint", "tenant_id", "user_uri", "endpoint_id", unique=True),
 )
 
-# One global, increasing id orders every application's events (SQLite: the rowid).
+# One global, increasing id orders every application's events. Ids are never given twice: a channel
+# asks for the events after the last id it acknowledged, so a reused id would hide an event from it.
+# SQLite reuses the largest rowid once its row is deleted unless the table says AUTOINCREMENT.
 events = Table(
     "events",
     metadata,
@@ -79,6 +81,7 @@ events = Table(
     Column("created_us", BigInteger, nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Index("ix_events_application", "tenant_id", "application_id", "id"),
+    sqlite_autoincrement=True,
 )
 
 calls = Table(
