@@ -170,4 +170,5 @@ outbox = Table(
     Column("due_us", BigInteger, nullable=False),  # next attempt, or the end of a claim in progress
     Column("created_us", BigInteger, nullable=False),
     Index("ix_outbox_due", "due_us"),
+    sqlite_autoincrement=True,  # a message is deleted by id once delivered: an id must not pass to another
 )
