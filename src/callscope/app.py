@@ -82,7 +82,7 @@ def create_services(settings: Settings) -> Services:
     offload = Offload(engine)
     users = Users(engine)
     applications = Applications(engine)
-    channels = EventChannels(engine, applications, offload, Waiters())
+    channels = EventChannels(engine, applications, offload, Waiters(), shared=settings.shared_store)
     webhooks = Webhooks()
     subscriptions = Subscriptions(engine, webhooks, system_clock)
     ingestion = Ingestion(engine, schemas, subscriptions)

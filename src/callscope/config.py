@@ -43,6 +43,9 @@ class Settings:
     # long, at most 10 minutes), and how long delivery is tried before the subscription is removed.
     notification_retry_seconds: float = 1.0
     notification_give_up_seconds: float = 4 * 3600.0
+    # Other server processes use the same SQLite file (`serve --workers N`, or CALLSCOPE_SHARED_STORE=1
+    # for servers started apart): each watches it for the events the others store. PostgreSQL always does.
+    shared_store: bool = False
 
     @property
     def effective_database_url(self) -> str:
@@ -60,6 +63,26 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def settings_from_env(
+    data_dir: Path, database_url: str | None, public_base_url: str | None, environ: dict[str, str] | None = None
+) -> Settings:
+    """The command line's settings with what CALLSCOPE_* variables configure besides."""
+    env = dict(os.environ) if environ is None else environ
+    timing = live_call_timing_from_env(env)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        public_base_url=public_base_url,
+        external_issuers=external_issuers_from_env(env),
+        event_channel_floor_seconds=int(
+            timing.get("event_channel_floor_seconds", Settings.event_channel_floor_seconds)
+        ),
+        ring_timeout_seconds=timing.get("ring_timeout_seconds", Settings.ring_timeout_seconds),
+        test_call_targets=call_test_targets_from_env(env),
+        shared_store=shared_store_from_env(env),
+    )
+
+
 def live_call_timing_from_env(environ: dict[str, str] | None = None) -> dict[str, float]:
     """Event-channel floor and ring timeout from CALLSCOPE_* variables, where set."""
     env = os.environ if environ is None else environ
@@ -69,6 +92,12 @@ def live_call_timing_from_env(environ: dict[str, str] | None = None) -> dict[str
     if env.get("CALLSCOPE_RING_TIMEOUT_SECONDS"):
         timing["ring_timeout_seconds"] = float(env["CALLSCOPE_RING_TIMEOUT_SECONDS"])
     return timing
+
+
+def shared_store_from_env(environ: dict[str, str] | None = None) -> bool:
+    """CALLSCOPE_SHARED_STORE: 1 (or true, yes) when several server processes share one SQLite file."""
+    env = os.environ if environ is None else environ
+    return env.get("CALLSCOPE_SHARED_STORE", "").strip().lower() in ("1", "true", "yes")
 
 
 def call_test_targets_from_env(environ: dict[str, str] | None = None) -> tuple[str, ...]:

@@ -1,44 +1,41 @@
-"""`callscope serve` as a process: it stops cleanly, answering the P-GETs still parked."""
+"""`callscope serve --workers N`: several processes on one port, on the embedded SQLite file too."""
 
 from __future__ import annotations
 
-import signal
-import threading
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
 
-from callscope.app import create_services
-from callscope.config import Settings
-from tests.conftest import TENANT
-from tests.support.server import free_port, start_process
-from tests.support.ucwa import UcwaClient
+from tests.support.server import free_port
 
 
-def test_stopping_answers_parked_p_gets_with_a_resync_to_the_same_batch(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    services = create_services(Settings(data_dir=data_dir))
-    services.users.add(TENANT, "alice@example.com", "Alice", "pw")
-    services.engine.dispose()
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def test_workers_share_the_sqlite_file_and_each_watches_it_for_the_others_events(tmp_path: Path) -> None:
     port = free_port()
-    server = start_process(data_dir, port, capture_stderr=True)
+    command = [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(tmp_path)]
+    server = subprocess.Popen([*command, "--workers", "2"])
     try:
-        client = UcwaClient(f"http://127.0.0.1:{port}")
-        application = client.create_application(client.sign_in("alice@example.com", "pw")).json()
-        events = application["_links"]["events"]["href"]
-        answers: list[httpx.Response] = []
-        parked = threading.Thread(target=lambda: answers.append(client.get(events, params={"timeout": "1800"})))
-        parked.start()
-        parked.join(timeout=1.5)  # parked, not answered
-        assert answers == []
-        server.send_signal(signal.SIGTERM)
-        parked.join(timeout=30)
-        _, stderr = server.communicate(timeout=30)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        workers = [p for p in _children(server.pid) if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert len(workers) == 2
+        for worker in workers:  # the setting each worker builds its services from (settings_from_env)
+            assert b"CALLSCOPE_SHARED_STORE=1" in Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+        assert (tmp_path / "callscope.sqlite3").exists()
     finally:
-        server.kill()
-    assert server.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has stopped
-    assert answers[0].status_code == 200
-    links = answers[0].json()["_links"]
-    assert links["resync"]["href"].endswith("events?ack=1") and "next" not in links
-    assert answers[0].json()["sender"] == []
-    assert b"Exception in ASGI application" not in stderr and b"Traceback" not in stderr, stderr.decode()
+        server.terminate()
+        server.wait(timeout=30)

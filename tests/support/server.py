@@ -46,15 +46,26 @@ def free_port() -> int:
 
 
 def start_process(
-    data_dir: Path, port: int, database_url: str | None = None, capture_stderr: bool = False
+    data_dir: Path,
+    port: int,
+    database_url: str | None = None,
+    capture_stderr: bool = False,
+    shared_store: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """`callscope serve` in a process of its own, once it answers (its stderr piped if asked for)."""
+    """`callscope serve` in a process of its own, once it answers (its stderr piped if asked for).
+
+    `shared_store`: other server processes use the same database (CALLSCOPE_SHARED_STORE=1).
+    """
     command = [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(data_dir)]
     if database_url is not None:
         command += ["--database-url", database_url]
     server = subprocess.Popen(
         command,
-        env={**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"},
+        env={
+            **os.environ,
+            "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0",
+            "CALLSCOPE_SHARED_STORE": "1" if shared_store else "0",
+        },
         stderr=subprocess.PIPE if capture_stderr else None,
     )
     deadline = time.monotonic() + 30

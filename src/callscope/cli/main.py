@@ -14,13 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from callscope.config import (
-    DEFAULT_DATA_DIR,
-    Settings,
-    call_test_targets_from_env,
-    external_issuers_from_env,
-    live_call_timing_from_env,
-)
+from callscope.config import DEFAULT_DATA_DIR, Settings, settings_from_env
 from callscope.errors import Busy, CallscopeError, InvalidDocument
 
 if TYPE_CHECKING:
@@ -44,14 +38,7 @@ Tenant = Annotated[str, typer.Option("--tenant", help="Tenant id the data belong
 
 
 def _settings(data_dir: Path, database_url: str | None, public_base_url: str | None = None) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        database_url=database_url,
-        public_base_url=public_base_url,
-        external_issuers=external_issuers_from_env(),
-        **live_call_timing_from_env(),  # type: ignore[arg-type]
-        test_call_targets=call_test_targets_from_env(),
-    )
+    return settings_from_env(data_dir, database_url, public_base_url)
 
 
 SERVER_OPTIONS: dict[str, Any] = {
@@ -71,7 +58,7 @@ def serve(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     database_url: DatabaseUrl = None,
     public_base_url: Annotated[str | None, typer.Option(help="Base of absolute links, if behind a proxy.")] = None,
-    workers: Annotated[int, typer.Option(help="Server processes (PostgreSQL only for more than one).")] = 1,
+    workers: Annotated[int, typer.Option(help="Server processes sharing the port and the database.")] = 1,
     demo: Annotated[bool, typer.Option(help="Load demo data for tenant 'demo-tenant' and print a token.")] = False,
 ) -> None:
     """Start the HTTP server."""
@@ -80,12 +67,6 @@ def serve(
     from callscope.app import create_app, create_services
 
     settings = _settings(data_dir, database_url, public_base_url)
-    if workers > 1 and not settings.effective_database_url.startswith("postgresql"):
-        err.print(
-            "[red]More than one server process needs PostgreSQL (--database-url postgresql://...): "
-            "with SQLite, live calls wait for events inside one process.[/red]"
-        )
-        raise typer.Exit(2)
     if workers > 1:
         _serve_workers(settings, host, port, workers)
         return
@@ -128,6 +109,7 @@ def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> No
     os.environ["CALLSCOPE_DATA_DIR"] = str(settings.data_dir)
     os.environ["CALLSCOPE_DATABASE_URL"] = settings.database_url or ""
     os.environ["CALLSCOPE_PUBLIC_BASE_URL"] = settings.public_base_url or ""
+    os.environ["CALLSCOPE_SHARED_STORE"] = "1"  # a SQLite file is watched for the other workers' events
     uvicorn.run(
         "callscope.cli.factory:app_from_env",
         factory=True,

@@ -1,9 +1,10 @@
 """The event channel: storing events per application and serving them to parked P-GETs.
 
 Waiting happens in this process (`Waiters`). Events stored by this process wake its P-GETs
-directly; with PostgreSQL, every process also listens for the signals other processes send with
-their events (LISTEN/NOTIFY, see `storage/signals.py`), so an event produced in one process
-reaches a P-GET parked in another.
+directly. Where other server processes share the database (always possible with PostgreSQL;
+with SQLite when the settings say so), every process also learns which applications the others
+stored events for (`storage/signals.py`), so an event produced in one process reaches a P-GET
+parked in another.
 """
 
 from __future__ import annotations
@@ -102,12 +103,14 @@ class EventChannels:
         offload: Offload,
         waiters: Waiters,
         clock: Clock = system_clock,
+        shared: bool = False,
     ) -> None:
         self._engine = engine
         self._applications = applications
         self._offload = offload
         self._waiters = waiters
         self._clock = clock
+        self._shared = shared  # other processes use this SQLite file too
 
     def publish(self, conn: Connection, tenant_id: str, application_id: str, events: list[Event]) -> Key:
         """Store events inside the caller's transaction; notify the returned key after it commits."""
@@ -121,8 +124,8 @@ class EventChannels:
         self._waiters.notify(keys)
 
     async def relay_signals(self) -> None:
-        """Wake P-GETs parked here for events other processes store (PostgreSQL only); runs until cancelled."""
-        if not signals.listens(self._engine):
+        """Wake P-GETs parked here for events other processes store; runs until cancelled."""
+        if not signals.listens(self._engine, self._shared):
             return
         while True:
             try:

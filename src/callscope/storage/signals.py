@@ -1,20 +1,31 @@
-"""Cross-process wake-ups for the event channel, through PostgreSQL LISTEN/NOTIFY.
+"""Cross-process wake-ups for the event channel: which applications other processes stored events for.
 
-`signal` runs inside the transaction that stores the events; PostgreSQL delivers the
-notification only when that transaction commits, so a listener never wakes before the events are
-readable. SQLite runs a single server process and needs no signal.
+PostgreSQL: LISTEN/NOTIFY. `signal` runs inside the transaction that stores the events, and
+PostgreSQL delivers the notification only when that transaction commits, so a listener never
+wakes before the events are readable.
+
+SQLite, when several server processes share one database file: each process watches the file.
+SQLite counts, per connection, the commits other connections make (`PRAGMA data_version`); a
+watcher asks for that count every few milliseconds (one page-cache check, no table read) and,
+when it moved, reads the events stored since the last one it saw. Event ids are never reused
+(AUTOINCREMENT) and SQLite commits one writer at a time, so `id >` the last seen misses nothing.
+An event deleted before the watcher saw it was already acknowledged: nobody waited for it.
+A single SQLite process needs neither: its own P-GETs are woken directly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, PoolProxiedConnection, text
 
 CHANNEL = "callscope_events"
+SQLITE_POLL_SECONDS = 0.005  # what a wake-up from another process may wait, at most, on SQLite
 log = logging.getLogger("callscope.signals")
+Wake = Callable[[str, str], None]
 
 
 def signal(conn: Connection, tenant_id: str, application_id: str) -> None:
@@ -26,16 +37,45 @@ def signal(conn: Connection, tenant_id: str, application_id: str) -> None:
         )
 
 
-def listens(engine: Engine) -> bool:
-    """Whether this database carries signals between processes."""
-    return engine.dialect.name == "postgresql"
+def listens(engine: Engine, shared: bool) -> bool:
+    """Whether this process must listen for other processes' events: always on PostgreSQL, on a shared SQLite file."""
+    return engine.dialect.name == "postgresql" or shared
 
 
-async def listen(engine: Engine, wake: Callable[[str, str], None]) -> None:
-    """Call `wake(tenant, application)` for every signal, until cancelled."""
+async def listen(engine: Engine, wake: Wake) -> None:
+    """Call `wake(tenant, application)` for every application other processes store events for, until cancelled."""
+    if engine.dialect.name == "sqlite":
+        await _watch_sqlite(engine, wake)
+        return
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute(f"LISTEN {CHANNEL}")
         async for notice in conn.notifies():
             tenant_id, _, application_id = notice.payload.partition("\n")
             wake(tenant_id, application_id)
+
+
+async def _watch_sqlite(engine: Engine, wake: Wake) -> None:
+    connection = engine.raw_connection()  # its own: the commit count is counted per connection
+    try:
+        seen = _commits(connection)
+        last_id = connection.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        while True:
+            await asyncio.sleep(SQLITE_POLL_SECONDS)
+            commits = _commits(connection)  # read before the events: a commit after it is seen next time
+            if commits == seen:
+                continue
+            seen = commits
+            rows = connection.execute(
+                "SELECT id, tenant_id, application_id FROM events WHERE id > ? ORDER BY id", (last_id,)
+            ).fetchall()
+            if rows:
+                last_id = rows[-1][0]
+            for tenant_id, application_id in dict.fromkeys((row[1], row[2]) for row in rows):
+                wake(tenant_id, application_id)
+    finally:
+        connection.close()
+
+
+def _commits(connection: PoolProxiedConnection) -> int:
+    return int(connection.execute("PRAGMA data_version").fetchone()[0])

@@ -1,4 +1,4 @@
-"""Two server processes on one PostgreSQL: a call between applications that live in different processes."""
+"""Two server processes on one database (PostgreSQL, or one SQLite file): a call across the two processes."""
 
 from __future__ import annotations
 
@@ -21,8 +21,12 @@ from tests.support.ucwa import Party, sdp_offer
 SDP = {"Content-Type": "application/sdp"}
 
 
-@pytest.fixture
-def shared_database(postgres_url: str) -> str:
+@pytest.fixture(params=["postgresql", "sqlite"])
+def shared_database(request: pytest.FixtureRequest) -> str | None:
+    """A fresh PostgreSQL database, or None: the SQLite file in the shared data directory."""
+    if request.param == "sqlite":
+        return None
+    postgres_url: str = request.getfixturevalue("postgres_url")
     name = f"scaleout_{os.getpid()}_{int(time.time() * 1000)}"
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -30,7 +34,7 @@ def shared_database(postgres_url: str) -> str:
 
 
 @pytest.fixture
-def two_servers(shared_database: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def two_servers(shared_database: str | None, tmp_path: Path) -> Iterator[tuple[str, str]]:
     data_dir = tmp_path / "data"
     services = create_services(Settings(data_dir=data_dir, database_url=shared_database))
     services.users.add("tenant", "alice@example.com", "Alice", "pw-a")
@@ -40,7 +44,7 @@ def two_servers(shared_database: str, tmp_path: Path) -> Iterator[tuple[str, str
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for port in ports:  # one by one, so that the first is stopped if the second does not start
-            processes.append(start_process(data_dir, port, database_url=shared_database))
+            processes.append(start_process(data_dir, port, database_url=shared_database, shared_store=True))
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         yield urls[0], urls[1]
     finally:
