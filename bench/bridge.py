@@ -1,12 +1,12 @@
 """Benchmark: from hang-up to call record, and to the change notification, at a steady call rate.
 
     .venv/bin/python bench/bridge.py [--rate 100] [--calls 600] [--pairs 32]
-                                     [--database-url postgresql://... --workers N]
+                                     [--workers N] [--database-url postgresql://...]
 
 Pairs of UCWA applications make calls over real HTTP at up to `--rate` calls a second (start →
-accept → session → DELETE conversation), against one `callscope serve` process on SQLite (or N on a
-PostgreSQL database, with `--database-url` and `--workers`, as bench/live.py). A Graph
-subscription sends change notifications to a webhook receiver in a process of its own. For every call
+accept → session → DELETE conversation), against `callscope serve` (`--workers N` processes) on
+SQLite or, with `--database-url`, on a PostgreSQL database, as bench/live.py. A Graph subscription
+sends change notifications to a webhook receiver in a process of its own. For every call
 two delays are measured from the moment the DELETE is sent (so they include the hang-up
 request itself, and the load generator's own delays): until `GET callRecord` answers 200 (polled
 every 5 ms from when the hang-up returned), and until the `created` notification arrived. A third
@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--receive", type=int, help=argparse.SUPPRESS)  # run as the webhook receiver on this port
     parser.add_argument("--log", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help="a PostgreSQL database instead of SQLite")
-    parser.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only for more than 1)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (callscope serve --workers N)")
     args = parser.parse_args()
     if args.receive:
         uvicorn.run(Receiver(args.log).app, host="127.0.0.1", port=args.receive, log_level="warning")
@@ -163,8 +163,9 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"}
         command = [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(work / "data")]
+        command += ["--workers", str(args.workers)]
         if args.database_url:
-            command += ["--database-url", args.database_url, "--workers", str(args.workers)]
+            command += ["--database-url", args.database_url]
         server = subprocess.Popen(command, env=env)
         try:
             base = f"http://127.0.0.1:{port}"

@@ -1,7 +1,7 @@
 """Benchmark: live call setups per second, and memory with many idle established calls.
 
     .venv/bin/python bench/live.py [--levels 1,4,16,64] [--calls-per-level 300] [--idle 2000]
-                                   [--database-url postgresql://... --workers N]
+                                   [--workers N] [--database-url postgresql://...]
 
 1. Setups: at each concurrency level, that many caller/callee pairs make calls back to back over
    real HTTP, exactly as UCWA clients do: startAudioVideo → the callee's P-GET delivers the
@@ -19,9 +19,9 @@
    calls are 20,000 parked P-GETs, so the bench raises the limit of both processes (the hard limit
    too, which needs root; otherwise it says how many calls fit).
 
-The server is a separate `callscope serve` process on 127.0.0.1, stopped at the end: on SQLite in a
-temporary directory, or with `--database-url` on a PostgreSQL database, where `--workers N` runs N
-server processes (each run uses a tenant and users of its own, so the database may be reused).
+The server is a separate `callscope serve` on 127.0.0.1 (`--workers N` processes), stopped at the
+end: on SQLite in a temporary directory, or with `--database-url` on a PostgreSQL database (each
+run uses a tenant and users of its own, so the database may be reused).
 Server CPU and memory are those of all callscope processes; a PostgreSQL server's CPU is reported
 beside them when it runs on this machine and its data directory is readable.
 """
@@ -285,7 +285,7 @@ def main() -> None:
     parser.add_argument("--calls-per-level", type=int, default=300)
     parser.add_argument("--idle", type=int, default=2000)
     parser.add_argument("--database-url", help="a PostgreSQL database instead of SQLite")
-    parser.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only for more than 1)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (callscope serve --workers N)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -299,8 +299,9 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "CALLSCOPE_EVENT_CHANNEL_FLOOR_SECONDS": "0"}
         command = [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(work / "data")]
+        command += ["--workers", str(args.workers)]
         if args.database_url:
-            command += ["--database-url", args.database_url, "--workers", str(args.workers)]
+            command += ["--database-url", args.database_url]
         server = subprocess.Popen(command, env=env)
         base = f"http://127.0.0.1:{port}"
         postmaster = find_postmaster(args.database_url)

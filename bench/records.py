@@ -1,13 +1,15 @@
 """Benchmark: import rate and GET throughput of call records, each beside a baseline of the same run.
 
-    .venv/bin/python bench/records.py [--records 100000] [--duration 10] [--connections 64]
+    .venv/bin/python bench/records.py [--records 100000] [--duration 10] [--connections 64] [--workers 1,2]
 
 1. Import: N demo records go through callscope's importer (schema validation, version rule,
    SQLite WAL) and, as the baseline, through a raw sqlite3 `executemany` of the same bytes into
    an identical table. Reported: records/s for both and their ratio.
 2. Read: `GET /v1.0/communications/callRecords/{id}?$expand=sessions($expand=segments)` under
-   wrk (Debian's) at 64 connections, beside nginx (Debian's) serving the identical response bytes
-   as a static file. Reported: requests/s, p50, p99, and the ratio of throughputs.
+   wrk (Debian's) at 64 connections, beside nginx (Debian's, one worker process per core) serving
+   the identical response bytes as a static file. callscope is measured with one server process
+   and with as many as nginx has (`--workers`, `callscope serve --workers N`). Reported:
+   requests/s, p50, p99, and the ratio of throughputs.
 
 Needs `apt-get install wrk nginx-light`. Everything listens on 127.0.0.1 and stops by itself.
 """
@@ -44,6 +46,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per target")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--workers",
+        default=f"1,{os.cpu_count()}",
+        help="callscope server processes to measure the GET with, comma-separated (nginx runs one per core)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="callscope-bench-"))
     try:
@@ -51,7 +58,8 @@ def main() -> None:
         record_id = generate(args.records, lines)
         ours, raw = measure_import(work, lines)
         print(f"import: callscope {ours:,.0f} records/s; raw sqlite3 insert {raw:,.0f} rows/s; ratio {ours / raw:.2f}")
-        measure_reads(work, record_id, args.duration, args.connections)
+        workers = sorted({int(n) for n in args.workers.split(",")})
+        measure_reads(work, record_id, args.duration, args.connections, workers)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -143,31 +151,39 @@ def wait_for(url: str, headers: dict[str, str] | None = None) -> bytes:
     raise RuntimeError(f"{url} did not come up")
 
 
-def measure_reads(work: Path, record_id: str, duration: int, connections: int) -> None:
+def measure_reads(work: Path, record_id: str, duration: int, connections: int, workers: list[int]) -> None:
+    """wrk against callscope with each number of server processes, then against nginx with the same bytes."""
     key = load_or_create_key(work / "data")
     token = issue_token(
         key, tenant_id=TENANT, scopes=["CallRecords.Read.All"], subject="bench", expires_in=3600, now=time.time()
     )
-    port = free_port()
+    headers = {"Authorization": f"Bearer {token}"}
     path = f"/v1.0/communications/callRecords/{record_id}?$expand=sessions($expand=segments)"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(work / "data")]
-    )
-    try:
-        headers = {"Authorization": f"Bearer {token}"}
-        body = wait_for(f"http://127.0.0.1:{port}{path}", headers)
-        ours = wrk(f"http://127.0.0.1:{port}{path}", duration, connections, headers)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    started = time.perf_counter()
+    os.sync()  # the imports left gigabytes to write back; not while callscope is measured and nginx, later, is not
+    print(f"waited {time.perf_counter() - started:.1f} s for the imports' writes to reach the disk")
+    results = {}
+    for count in workers:
+        port = free_port()
+        command = [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(work / "data")]
+        server = subprocess.Popen([*command, "--workers", str(count)])
+        try:
+            body = wait_for(f"http://127.0.0.1:{port}{path}", headers)
+            results[count] = wrk(f"http://127.0.0.1:{port}{path}", duration, connections, headers)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     static = nginx_rate(work, body, duration, connections)
+    print(f"GET record ($expand=sessions($expand=segments), {len(body):,} bytes), {connections} connections, SQLite:")
+    for count, ours in results.items():
+        print(
+            f"  callscope, {count} process{'es' if count > 1 else ''}: {ours['rps']:,.0f} req/s,"
+            f" p50 {ours['p50']:.2f} ms, p99 {ours['p99']:.2f} ms; ratio to nginx {ours['rps'] / static['rps']:.3f}"
+        )
     print(
-        f"GET record ($expand=sessions($expand=segments), {len(body):,} bytes), {connections} connections, "
-        "one callscope process (SQLite):"
+        f"  nginx static file ({os.cpu_count()} worker processes): {static['rps']:,.0f} req/s,"
+        f" p50 {static['p50']:.2f} ms, p99 {static['p99']:.2f} ms"
     )
-    print(f"  callscope: {ours['rps']:,.0f} req/s, p50 {ours['p50']:.2f} ms, p99 {ours['p99']:.2f} ms")
-    print(f"  nginx static file: {static['rps']:,.0f} req/s, p50 {static['p50']:.2f} ms, p99 {static['p99']:.2f} ms")
-    print(f"  throughput ratio callscope/nginx: {ours['rps'] / static['rps']:.3f}")
 
 
 def nginx_rate(work: Path, body: bytes, duration: int, connections: int) -> dict[str, float]:
