@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from callscope.app import Services
-from callscope.domain.events import Event, EventType, Priority
+from callscope.domain.applications import Application
+from callscope.domain.events import Channel, Event, EventType, Priority
+from callscope.storage import applications
 from callscope.storage import events as store
 
 
@@ -30,3 +32,12 @@ def test_ids_keep_growing_after_every_event_has_been_forgotten(services: Service
     with services.engine.begin() as conn:
         store.append(conn, "t", "a", [_event("3")])
         assert [e.id > newest for e in store.list_between(conn, "t", "a", 0, None)] == [True]
+
+
+def test_a_channel_moves_on_only_from_the_batch_it_was_found_at(services: Services) -> None:
+    with services.engine.begin() as conn:
+        applications.insert_one(conn, Application("t", "a", "sip:a@x", "ua", "e", "en", None, 0, 0))
+        assert applications.advance_channel(conn, "t", "a", 0, Channel(1, 7, 0))
+        assert not applications.advance_channel(conn, "t", "a", 0, Channel(1, 9, 0))  # another P-GET moved it
+        found = applications.find(conn, "t", "a")
+        assert found is not None and found.channel == Channel(1, 7, 0)

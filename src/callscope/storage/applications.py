@@ -9,16 +9,23 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from callscope.domain.applications import Application
 from callscope.domain.events import Channel
+from callscope.storage.compiled import Compiled
 from callscope.storage.tables import applications, events
 
 _c = applications.c
-# Built once: the hot paths reuse them, which spares SQLAlchemy building and keying a statement per call.
-_BY_ID = select(applications).where(_c.tenant_id == bindparam("key_tenant"), _c.id == bindparam("key_id"))
-_UPDATE = update(applications).where(_c.tenant_id == bindparam("key_tenant"), _c.id == bindparam("key_id"))
+_KEY = (_c.tenant_id == bindparam("key_tenant"), _c.id == bindparam("key_id"))
+# Every P-GET reads its application and moves its channel on: compiled once, run on the cursor.
+_BY_ID = Compiled(select(applications).where(*_KEY))
+_UPDATE = update(applications).where(*_KEY)
+_ADVANCE = Compiled(
+    update(applications)
+    .where(*_KEY, _c.batch == bindparam("expected_batch"))
+    .values(batch=bindparam("to_batch"), batch_last_id=bindparam("to_last_id"), acked_id=bindparam("to_acked_id"))
+)
 
 
 def _application(row: Any) -> Application:
-    values = dict(row._mapping)
+    values = dict(row)
     modalities = values.pop("modalities")
     channel = Channel(values.pop("batch"), values.pop("batch_last_id"), values.pop("acked_id"))
     timing = values.pop("pget_timing")
@@ -32,7 +39,7 @@ def _application(row: Any) -> Application:
 
 def find(conn: Connection, tenant_id: str, application_id: str) -> Application | None:
     """An application by id."""
-    row = conn.execute(_BY_ID, {"key_tenant": tenant_id, "key_id": application_id}).first()
+    row = _BY_ID.first(conn, {"key_tenant": tenant_id, "key_id": application_id})
     return _application(row) if row else None
 
 
@@ -41,7 +48,7 @@ def find_by_endpoint(conn: Connection, tenant_id: str, user_uri: str, endpoint_i
     row = conn.execute(
         select(applications).where(_c.tenant_id == tenant_id, _c.user_uri == user_uri, _c.endpoint_id == endpoint_id)
     ).first()
-    return _application(row) if row else None
+    return _application(row._mapping) if row else None
 
 
 def insert_one(conn: Connection, application: Application) -> None:
@@ -102,18 +109,22 @@ def replace_modalities(
     return result.rowcount == 1
 
 
-_ADVANCE = _UPDATE.where(_c.batch == bindparam("expected_batch"))
-
-
 def advance_channel(
     conn: Connection, tenant_id: str, application_id: str, expected_batch: int, channel: Channel
 ) -> bool:
     """Store where the event channel stands if its last batch is still `expected_batch`; False otherwise."""
-    values = {"batch": channel.batch, "batch_last_id": channel.batch_last_id, "acked_id": channel.acked_id}
-    result = conn.execute(
-        _ADVANCE, {"key_tenant": tenant_id, "key_id": application_id, "expected_batch": expected_batch, **values}
+    changed = _ADVANCE.run(
+        conn,
+        {
+            "key_tenant": tenant_id,
+            "key_id": application_id,
+            "expected_batch": expected_batch,
+            "to_batch": channel.batch,
+            "to_last_id": channel.batch_last_id,
+            "to_acked_id": channel.acked_id,
+        },
     )
-    return result.rowcount == 1
+    return changed == 1
 
 
 def remove(conn: Connection, tenant_id: str, application_id: str) -> None:

@@ -9,46 +9,54 @@ import msgspec
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from callscope.domain.events import Event, EventType, Priority
+from callscope.storage.compiled import Compiled
 from callscope.storage.tables import events
 
 _c = events.c
-_OWNER = (_c.tenant_id == bindparam("tenant_id"), _c.application_id == bindparam("application_id"))
-# Built once (the event channel's hot path): no statement to build or key per call.
-_INSERT = insert(events)
+_OWNER = (_c.tenant_id == bindparam("owner_tenant"), _c.application_id == bindparam("owner_app"))
+# The event channel's hot path: compiled once, run on the cursor of the caller's transaction.
+_INSERT = Compiled(
+    insert(events).values(
+        tenant_id=bindparam("owner_tenant"),
+        application_id=bindparam("owner_app"),
+        created_us=bindparam("created"),
+        payload=bindparam("body"),
+    )
+)
 _ENCODER = msgspec.json.Encoder()
-_AFTER = select(_c.id, _c.payload).where(*_OWNER, _c.id > bindparam("after_id")).order_by(_c.id)
-_BETWEEN = _AFTER.where(_c.id <= bindparam("upto_id"))
-_FORGET = delete(events).where(*_OWNER, _c.id <= bindparam("upto_id"))
+_AFTER_QUERY = select(_c.id, _c.payload).where(*_OWNER, _c.id > bindparam("after_id")).order_by(_c.id)
+_AFTER = Compiled(_AFTER_QUERY)
+_BETWEEN = Compiled(_AFTER_QUERY.where(_c.id <= bindparam("upto_id")))
+_FORGET = Compiled(delete(events).where(*_OWNER, _c.id <= bindparam("upto_id")))
 
 
 def append(conn: Connection, tenant_id: str, application_id: str, batch: Iterable[Event]) -> None:
     """Store events for one application, in order."""
     rows = [
         {
-            "tenant_id": tenant_id,
-            "application_id": application_id,
-            "created_us": e.created_us,
-            "payload": _ENCODER.encode(e),  # its id is the row's, given on reading
+            "owner_tenant": tenant_id,
+            "owner_app": application_id,
+            "created": e.created_us,
+            "body": _ENCODER.encode(e),  # its id is the row's, given on reading
         }
         for e in batch
     ]
     if rows:
-        conn.execute(_INSERT, rows)
+        _INSERT.run_many(conn, rows)
 
 
 def list_between(
     conn: Connection, tenant_id: str, application_id: str, after_id: int, upto_id: int | None
 ) -> list[Event]:
     """The application's events with after_id < id (≤ upto_id when given), in order."""
-    owner = {"tenant_id": tenant_id, "application_id": application_id, "after_id": after_id}
+    owner = {"owner_tenant": tenant_id, "owner_app": application_id, "after_id": after_id}
     statement, params = (_AFTER, owner) if upto_id is None else (_BETWEEN, {**owner, "upto_id": upto_id})
-    rows = conn.execute(statement, params)
-    return [_event(row.id, row.payload) for row in rows]
+    return [_event(event_id, payload) for event_id, payload in statement.rows(conn, params)]
 
 
 def forget_upto(conn: Connection, tenant_id: str, application_id: str, upto_id: int) -> None:
     """Drop acknowledged events."""
-    conn.execute(_FORGET, {"tenant_id": tenant_id, "application_id": application_id, "upto_id": upto_id})
+    _FORGET.run(conn, {"owner_tenant": tenant_id, "owner_app": application_id, "upto_id": upto_id})
 
 
 def _event(event_id: int, payload: bytes) -> Event:
