@@ -6,25 +6,26 @@ from dataclasses import fields
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import BindParameter, Connection, and_, bindparam, func, insert, or_, select, update
 
 from callscope.domain.calls import Call, CallState, Outcome, Renegotiation
+from callscope.storage.compiled import Compiled
 from callscope.storage.tables import applications, calls
 
 _c = calls.c
-# Built once: the hot paths reuse them, which spares SQLAlchemy building and keying a statement per call.
-_BY_ID = select(calls).where(_c.tenant_id == bindparam("key_tenant"), _c.id == bindparam("key_id"))
-_BY_ID_LOCKED = _BY_ID.with_for_update()
-_SAVE = update(calls).where(
-    _c.tenant_id == bindparam("key_tenant"), _c.id == bindparam("key_id"), _c.revision == bindparam("key_revision")
-)
-
-
-_FIELDS = tuple(f.name for f in fields(Call))
-_INSERT = insert(calls)
+_FIELDS = tuple(f.name for f in fields(Call))  # the table's columns, one for each field
+_KEY = (_c.tenant_id == bindparam("key_tenant"), _c.id == bindparam("key_id"))
+# Every column, set from `_row`.
+_VALUES: dict[str, BindParameter[Any]] = {name: bindparam(f"v_{name}") for name in _FIELDS}
+# Every change of a live call reads it and writes it back: compiled once, run on the cursor.
+_BY_ID = Compiled(select(calls).where(*_KEY))
+_BY_ID_LOCKED = Compiled(select(calls).where(*_KEY).with_for_update())
+_SAVE = Compiled(update(calls).where(*_KEY, _c.revision == bindparam("key_revision")).values(_VALUES))
+_INSERT = Compiled(insert(calls).values(_VALUES))
 
 
 def _row(call: Call) -> dict[str, Any]:
+    """The call's columns, named as `_VALUES` binds them."""
     values = {name: getattr(call, name) for name in _FIELDS}  # shallow: asdict's deep copy is costly here
     values["renegotiation"] = msgspec.json.encode(call.renegotiation).decode() if call.renegotiation else None
     values["feedback"] = msgspec.json.encode(call.feedback).decode()
@@ -32,11 +33,11 @@ def _row(call: Call) -> dict[str, Any]:
     values["offered"] = ",".join(call.offered)
     values["state"] = call.state.value
     values["outcome"] = call.outcome.value if call.outcome else None
-    return values
+    return {f"v_{name}": value for name, value in values.items()}
 
 
 def _call(row: Any) -> Call:
-    values = dict(row._mapping)
+    values = dict(row)
     values["modalities"] = tuple(m for m in values["modalities"].split(",") if m)
     values["offered"] = tuple(a for a in values["offered"].split(",") if a)
     values["state"] = CallState(values["state"])
@@ -51,21 +52,21 @@ def _call(row: Any) -> Call:
 
 def insert_one(conn: Connection, call: Call) -> None:
     """Store a new call."""
-    conn.execute(_INSERT, _row(call))
+    _INSERT.run(conn, _row(call))
 
 
 def find(conn: Connection, tenant_id: str, call_id: str, *, for_update: bool = False) -> Call | None:
     """A call by id (locked for the transaction when asked, on engines that lock rows)."""
     key = {"key_tenant": tenant_id, "key_id": call_id}
-    row = conn.execute(_BY_ID_LOCKED if for_update else _BY_ID, key).first()
+    row = (_BY_ID_LOCKED if for_update else _BY_ID).first(conn, key)
     return _call(row) if row else None
 
 
 def save(conn: Connection, before: Call, after: Call) -> bool:
     """Store a changed call unless someone else changed it meanwhile (False then)."""
-    values = {**_row(after), "revision": before.revision + 1}
+    values = {**_row(after), "v_revision": before.revision + 1}
     key = {"key_tenant": after.tenant_id, "key_id": after.id, "key_revision": before.revision}
-    return conn.execute(_SAVE, {**key, **values}).rowcount == 1
+    return _SAVE.run(conn, {**key, **values}) == 1
 
 
 def list_active_for(conn: Connection, tenant_id: str, application_id: str) -> list[Call]:
@@ -79,13 +80,13 @@ def list_active_for(conn: Connection, tenant_id: str, application_id: str) -> li
             | _c.offered.contains(application_id),
         )
     )
-    return [c for c in (_call(row) for row in rows) if c.sees(application_id)]
+    return [c for c in (_call(row._mapping) for row in rows) if c.sees(application_id)]
 
 
 def list_ringing_before(conn: Connection, created_before_us: int) -> list[Call]:
     """Calls still ringing that started before a moment (for the no-answer timeout)."""
     rows = conn.execute(select(calls).where(_c.state == CallState.RINGING.value, _c.created_us < created_before_us))
-    return [_call(row) for row in rows]
+    return [_call(row._mapping) for row in rows]
 
 
 def list_connected_with_silent_side(conn: Connection, active_since_us: int) -> list[Call]:
@@ -108,7 +109,7 @@ def list_connected_with_silent_side(conn: Connection, active_since_us: int) -> l
     ]
     connected = _c.state.in_([CallState.ESTABLISHED.value, CallState.IDLE.value])
     rows = conn.execute(select(calls).select_from(joined).where(connected, or_(*silent)))
-    return [_call(row) for row in rows]
+    return [_call(row._mapping) for row in rows]
 
 
 def available_applications(conn: Connection, tenant_id: str, user_uri: str, seen_since_us: int) -> list[str]:
