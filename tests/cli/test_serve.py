@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.support.server import free_port
+from tests.support.server import answers, free_port
 
 
 def _children(pid: int) -> list[int]:
@@ -24,13 +21,7 @@ def test_workers_share_the_sqlite_file_and_each_watches_it_for_the_others_events
     command = [sys.executable, "-m", "callscope", "serve", "--port", str(port), "--data-dir", str(tmp_path)]
     server = subprocess.Popen([*command, "--workers", "2"])
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        assert answers(port, 60)
         workers = [p for p in _children(server.pid) if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
         assert len(workers) == 2
         for worker in workers:  # the setting each worker builds its services from (settings_from_env)

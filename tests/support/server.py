@@ -68,15 +68,22 @@ def start_process(
         },
         stderr=subprocess.PIPE if capture_stderr else None,
     )
-    deadline = time.monotonic() + 30
+    if answers(port, 30):
+        return server
+    server.kill()
+    raise RuntimeError("callscope did not start")
+
+
+def answers(port: int, seconds: float) -> bool:
+    """Whether a server on this port answers `/healthz` within that long."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
+                return True
         except httpx.TransportError:
             time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("callscope did not start")
+    return False
 
 
 @contextmanager
