@@ -45,3 +45,16 @@ def test_a_driver_error_arrives_as_sqlalchemys_so_that_it_is_explained_in_one_pl
     assert isinstance(raised.value, IntegrityError)
     with services.engine.connect() as conn:
         assert _NAMES.rows(conn, {"t": "t"}) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_lost_connection_is_invalidated_and_the_next_one_works(services: Services) -> None:
+    with services.engine.connect() as conn:
+        backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with services.engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend or 0)})")
+        with pytest.raises(DBAPIError) as raised:
+            _NAMES.rows(conn, {"t": "t"})
+        assert raised.value.connection_invalidated and conn.invalidated
+    with services.engine.connect() as conn:
+        assert _NAMES.rows(conn, {"t": "t"}) == []

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.expression import ClauseElement
 
 Params = Mapping[str, Any]
@@ -71,9 +71,7 @@ class Compiled:
             else:
                 cursor.execute(sql, _arguments(params, order))  # type: ignore[arg-type]
         except conn.dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            # As SQLAlchemy's own execute raises it, so that storage errors are explained in one place.
-            raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error) from exc
+            raise _translated(conn, cursor, sql, params, exc) from exc
         except BaseException:
             cursor.close()
             raise
@@ -88,6 +86,19 @@ class Compiled:
             order = list(positions) if positions is not None else None
             found = self._by_dialect[dialect.name] = (str(compiled), order)
         return found
+
+
+def _translated(conn: Connection, cursor: Any, sql: str, params: Any, exc: Any) -> StatementError:
+    """The driver's error as SQLAlchemy's execute raises it, so that storage errors are explained in one
+    place; a connection the error shows lost is invalidated, so the pool never hands it out again."""
+    lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    cursor.close()
+    if lost:
+        conn.invalidate(exc)
+    error: StatementError = DBAPIError.instance(
+        sql, params, exc, conn.dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=conn.dialect
+    )
+    return error
 
 
 def _arguments(params: Params, order: list[str] | None) -> Any:
