@@ -160,7 +160,7 @@ def measure_reads(work: Path, record_id: str, duration: int, connections: int, w
     headers = {"Authorization": f"Bearer {token}"}
     path = f"/v1.0/communications/callRecords/{record_id}?$expand=sessions($expand=segments)"
     started = time.perf_counter()
-    os.sync()  # the imports left gigabytes to write back; not while callscope is measured and nginx, later, is not
+    os.sync()  # the imports' data reaches the disk now, not while callscope is measured (nginx comes last)
     print(f"waited {time.perf_counter() - started:.1f} s for the imports' writes to reach the disk")
     results = {}
     for count in workers:

@@ -66,20 +66,19 @@ def normalize_database_url(url: str) -> str:
 def settings_from_env(
     data_dir: Path, database_url: str | None, public_base_url: str | None, environ: dict[str, str] | None = None
 ) -> Settings:
-    """The command line's settings with what CALLSCOPE_* variables configure besides."""
-    env = dict(os.environ) if environ is None else environ
-    timing = live_call_timing_from_env(env)
+    """The command line's settings with what CALLSCOPE_* variables (or `environ`) configure besides."""
+    timing = live_call_timing_from_env(environ)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
         public_base_url=public_base_url,
-        external_issuers=external_issuers_from_env(env),
+        external_issuers=external_issuers_from_env(environ),
         event_channel_floor_seconds=int(
             timing.get("event_channel_floor_seconds", Settings.event_channel_floor_seconds)
         ),
         ring_timeout_seconds=timing.get("ring_timeout_seconds", Settings.ring_timeout_seconds),
-        test_call_targets=call_test_targets_from_env(env),
-        shared_store=shared_store_from_env(env),
+        test_call_targets=call_test_targets_from_env(environ),
+        shared_store=shared_store_from_env(environ),
     )
 
 
