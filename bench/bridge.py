@@ -38,6 +38,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.client import Client
 from bench.live import TENANT, Party, free_port, one_call, pair, prepare, wait_until_up
 from callscope.auth.tokens import issue_token
 from callscope.domain.record_assembly import record_id
@@ -88,8 +89,7 @@ Measured = tuple[str, float, float, float]  # record id, hang-up sent, record GE
 
 async def run_calls(base: str, key: Any, args: argparse.Namespace) -> tuple[list[Measured], float]:
     """What `call_and_measure` found for each call, and the achieved calls per second."""
-    limits = httpx.Limits(max_connections=4 * args.pairs + 10, keepalive_expiry=2)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    async with Client(base) as http:
         pairs = [await pair(http, key, i) for i in range(args.pairs)]
         reader = issue_token(
             key, tenant_id=TENANT, scopes=["CallRecords.Read.All"], subject="bench", expires_in=3600, now=time.time()
@@ -108,22 +108,22 @@ async def run_calls(base: str, key: Any, args: argparse.Namespace) -> tuple[list
         return results, len(results) / (time.perf_counter() - started)
 
 
-async def call_and_measure(http: httpx.AsyncClient, caller: Party, callee: Party, uri: str, reader: str) -> Measured:
+async def call_and_measure(http: Client, caller: Party, callee: Party, uri: str, reader: str) -> Measured:
     session = await one_call(caller, callee, uri)
     conversation = session["_links"]["conversation"]["href"]
     call_id = conversation.rsplit("/", 1)[1]
     hung_up = time.time()  # just before the hang-up is sent: the delays include the hang-up request itself
-    assert (await caller.http.delete(conversation, headers=caller.headers)).status_code == 204
+    assert (await caller.http.delete(conversation, headers=caller.headers)).status == 204
     key = record_id(TENANT, call_id)
     headers = {"Authorization": f"Bearer {reader}"}
-    while (found := await http.get(f"/v1.0/communications/callRecords/{key}", headers=headers)).status_code != 200:
+    while (found := await http.get(f"/v1.0/communications/callRecords/{key}", headers=headers)).status != 200:
         await asyncio.sleep(0.005)
     ready = time.time()
     ended = datetime.fromisoformat(found.json()["endDateTime"]).timestamp()  # the server's clock at the hang-up
     return key, hung_up, ready, ended
 
 
-async def subscribe(http: httpx.AsyncClient, token: str, url: str) -> None:
+async def subscribe(http: Client, token: str, url: str) -> None:
     body = {
         "changeType": "created",
         "notificationUrl": url,
@@ -132,7 +132,7 @@ async def subscribe(http: httpx.AsyncClient, token: str, url: str) -> None:
         "clientState": "bench",
     }
     created = await http.post("/v1.0/subscriptions", json=body, headers={"Authorization": f"Bearer {token}"})
-    assert created.status_code == 201, created.text
+    assert created.status == 201, created.text
 
 
 def percentiles(values: list[float]) -> str:

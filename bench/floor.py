@@ -4,7 +4,7 @@
 
 Every request gets the same small JSON body at once: no authentication, no database, no events.
 The same load generator at the same concurrency against it shows how many HTTP exchanges a second
-this machine manages between one uvicorn process and one httpx client, so callscope's setup rate
+this machine manages between one uvicorn process and the benches' client (bench/client.py), so callscope's setup rate
 can be read as a share of what any server written this way could reach here.
 """
 
@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.client import Client
 from bench.live import cpu_seconds
 from callscope.cli.main import SERVER_OPTIONS
 
@@ -39,15 +39,14 @@ app = Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST", "D
 
 async def exchanges(base: str, level: int, total: int, pid: int) -> tuple[float, float]:
     """`total` requests from `level` workers, each one at a time: requests/s and server CPU ms per request."""
-    limits = httpx.Limits(max_connections=level + 10, max_keepalive_connections=level + 10)
     headers = {"Authorization": "Bearer x" * 40, "Accept": "application/json"}  # a token's worth of header
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    async with Client(base) as http:
         remaining = [total]
 
         async def worker() -> None:
             while remaining[0] > 0:
                 remaining[0] -= 1
-                assert (await http.get("/ucwa/oauth/v1/applications/a/events", headers=headers)).status_code == 200
+                assert (await http.get("/ucwa/oauth/v1/applications/a/events", headers=headers)).status == 200
 
         started, cpu = time.perf_counter(), cpu_seconds(pid)
         await asyncio.gather(*(worker() for _ in range(level)))

@@ -46,6 +46,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.client import Client
 from callscope.app import create_services
 from callscope.auth.tokens import issue_token, load_or_create_key
 from callscope.config import Settings
@@ -64,7 +65,7 @@ PARKED_TIMEOUT = 1900  # seconds the client waits for a P-GET parked with UCWA's
 class Party:
     """One application: signs in with a token, makes itself available, reads its events."""
 
-    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+    def __init__(self, http: Client, token: str) -> None:
         self.http = http
         self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         self.app: dict[str, Any] = {}
@@ -83,8 +84,7 @@ class Party:
             for index, event in enumerate(self.backlog):
                 if event["link"]["rel"] == rel and event["type"] == type_:
                     return self.backlog.pop(index)
-            url = httpx.URL(self.next).copy_merge_params(FAST)
-            batch = (await self.http.get(url, headers=self.headers)).json()
+            batch = (await self.http.get(self.next, params=FAST, headers=self.headers)).json()
             self.next = batch["_links"]["next"]["href"]
             self.backlog += [e for group in batch["sender"] for e in group["events"]]
 
@@ -93,13 +93,13 @@ async def one_call(caller: Party, callee: Party, callee_uri: str) -> dict[str, A
     start = caller.app["_embedded"]["communication"]["_links"]["startAudioVideo"]["href"]
     sdp_headers = {**caller.headers, "Content-Type": "application/sdp"}
     response = await caller.http.post(start, content=SDP, params={"to": callee_uri}, headers=sdp_headers)
-    assert response.status_code == 201, response.text
+    assert response.status == 201, response.text
     invitation = (await callee.wait_for("audioVideoInvitation", "started"))["_embedded"]["audioVideoInvitation"]
     accept = invitation["_links"]["acceptWithAnswer"]["href"]
     answered = await callee.http.post(
         accept, content=SDP, headers={**callee.headers, "Content-Type": "application/sdp"}
     )
-    assert answered.status_code == 204, answered.text
+    assert answered.status == 204, answered.text
     session = (await caller.wait_for("audioVideoSession", "added"))["_embedded"]["audioVideoSession"]
     await callee.wait_for("audioVideoSession", "added")
     return dict(session)
@@ -107,12 +107,12 @@ async def one_call(caller: Party, callee: Party, callee_uri: str) -> dict[str, A
 
 async def hang_up(caller: Party, callee: Party, session: dict[str, Any]) -> None:
     conversation = session["_links"]["conversation"]["href"]  # leaving ends the session and the conversation
-    assert (await caller.http.delete(conversation, headers=caller.headers)).status_code == 204
+    assert (await caller.http.delete(conversation, headers=caller.headers)).status == 204
     await caller.wait_for("conversation", "deleted")
     await callee.wait_for("conversation", "deleted")
 
 
-async def pair(http: httpx.AsyncClient, key: Any, index: int) -> tuple[Party, Party, str]:
+async def pair(http: Client, key: Any, index: int) -> tuple[Party, Party, str]:
     def token(user: str) -> str:
         return issue_token(
             key,
@@ -138,13 +138,7 @@ async def setups(
     """Setups per second, milliseconds of server CPU per setup, HTTP requests per setup, and milliseconds
     of the PostgreSQL server's CPU per setup (None on SQLite, or when that server is not on this machine)."""
     pid, postmaster = pids
-    limits = httpx.Limits(max_connections=4 * level + 10, max_keepalive_connections=4 * level + 10, keepalive_expiry=2)
-    sent = [0]
-
-    async def count(_request: httpx.Request) -> None:
-        sent[0] += 1
-
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, event_hooks={"request": [count]}) as http:
+    async with Client(base) as http:
         pairs = [await pair(http, key, first_user + i) for i in range(level)]
         remaining = [calls]
 
@@ -156,44 +150,35 @@ async def setups(
                 done += 1
             return done
 
-        started, cpu, sent[0] = time.perf_counter(), cpu_seconds(pid), 0
+        started, cpu, http.sent = time.perf_counter(), cpu_seconds(pid), 0
         database = postgres_cpu_seconds(postmaster) if postmaster else 0.0
         completed = sum(await asyncio.gather(*(worker(*p) for p in pairs)))
         per_setup = (cpu_seconds(pid) - cpu) * 1000 / completed
         database_per_setup = (postgres_cpu_seconds(postmaster) - database) * 1000 / completed if postmaster else None
-        return completed / (time.perf_counter() - started), per_setup, sent[0] / completed, database_per_setup
+        return completed / (time.perf_counter() - started), per_setup, http.sent / completed, database_per_setup
 
 
 async def idle(base: str, key: Any, count: int, pid: int) -> tuple[float, float]:
     before = rss_mib(pid)
-    # One client per 20 pairs: httpx's pool scans all its connections for every request, so large
-    # pools of parked connections would make the load generator, not the server, the bottleneck.
-    # Connections stay pooled for 30 s (the server keeps them 75 s): a client this busy can leave one
-    # idle for seconds, and closing it then races with the request being handed to it.
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30)
-    clients: list[httpx.AsyncClient] = []
     parked: list[asyncio.Task[None]] = []
-    try:
-        for start in range(0, count, 100):  # pair up, call, and park at once: idle applications expire
-            ids = range(start, min(count, start + 100))
-            fresh = [httpx.AsyncClient(base_url=base, timeout=600, limits=limits) for _ in range(0, len(ids), 20)]
-            clients += fresh
-            batch = await asyncio.gather(*(pair(fresh[(i - start) // 20], key, i) for i in ids))
-            await asyncio.gather(*(one_call(c, e, u) for c, e, u in batch))
-            parked += [asyncio.create_task(park(p)) for c, e, _ in batch for p in (c, e)]
-            if (start + 100) % 1000 == 0:
-                print(f"  {start + 100:,} idle calls parked: server RSS {rss_mib(pid):,.0f} MiB", flush=True)
-        await asyncio.sleep(5)
-        during = rss_mib(pid)
-        failed = [task for task in parked if task.done()]
-        if failed:  # a parked P-GET that came back with an error is not an idle call any more
-            raise RuntimeError(f"{len(failed)} parked P-GETs failed, the first with {failed[0].exception()!r}")
-    finally:
-        for task in parked:
-            task.cancel()
-        await asyncio.gather(*parked, return_exceptions=True)
-        for http in clients:
-            await http.aclose()
+    async with Client(base, timeout=600) as http:
+        try:
+            for start in range(0, count, 100):  # pair up, call, and park at once: idle applications expire
+                ids = range(start, min(count, start + 100))
+                batch = await asyncio.gather(*(pair(http, key, i) for i in ids))
+                await asyncio.gather(*(one_call(c, e, u) for c, e, u in batch))
+                parked += [asyncio.create_task(park(p)) for c, e, _ in batch for p in (c, e)]
+                if (start + 100) % 1000 == 0:
+                    print(f"  {start + 100:,} idle calls parked: server RSS {rss_mib(pid):,.0f} MiB", flush=True)
+            await asyncio.sleep(5)
+            during = rss_mib(pid)
+            failed = [task for task in parked if task.done()]
+            if failed:  # a parked P-GET that came back with an error is not an idle call any more
+                raise RuntimeError(f"{len(failed)} parked P-GETs failed, the first with {failed[0].exception()!r}")
+        finally:
+            for task in parked:
+                task.cancel()
+            await asyncio.gather(*parked, return_exceptions=True)
     return before, during
 
 
@@ -205,11 +190,12 @@ async def park(party: Party) -> None:
     that (a run of 10,000 calls takes more than the clients' default ten minutes on a slow machine).
     """
     while True:
-        url = httpx.URL(party.next).copy_merge_params({"timeout": "1800"})
-        response = await party.http.get(url, headers=party.headers, timeout=PARKED_TIMEOUT)
-        response.raise_for_status()
-        batch = response.json()
-        party.next = batch["_links"]["next"]["href"]
+        response = await party.http.get(
+            party.next, params={"timeout": "1800"}, headers=party.headers, timeout=PARKED_TIMEOUT
+        )
+        if response.status != 200:
+            raise RuntimeError(f"a parked P-GET answered {response.status}: {response.text}")
+        party.next = response.json()["_links"]["next"]["href"]
 
 
 def cpu_seconds(pid: int) -> float:
