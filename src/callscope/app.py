@@ -94,10 +94,12 @@ def create_services(settings: Settings) -> Services:
     ring_timeout_us = int(settings.ring_timeout_seconds * 1e6)
     notifier = Notifier(engine, webhooks, offload, system_clock, retries)
     subscriptions.on_queued = notifier.wake
+    call_records = CallRecords(engine)
+    subscriptions.on_written = call_records.changes.moved
     return Services(
         engine=engine,
         schemas=schemas,
-        call_records=CallRecords(engine),
+        call_records=call_records,
         log_rows=LogRows(engine),
         ingestion=ingestion,
         users=users,
@@ -164,7 +166,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
 def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     """Background work while the server runs: ending calls nobody answered, relaying event signals,
-    delivering change notifications."""
+    delivering change notifications, noticing other processes' record writes."""
     interval = max(0.05, min(1.0, settings.ring_timeout_seconds / 4))
 
     @contextlib.asynccontextmanager
@@ -176,6 +178,7 @@ def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], A
             asyncio.create_task(_expire_unanswered(services, interval)),
             asyncio.create_task(services.channels.relay_signals()),
             asyncio.create_task(services.notifier.run()),
+            asyncio.create_task(services.call_records.follow_writes()),
         ]
         try:
             yield

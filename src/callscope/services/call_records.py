@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+
 from sqlalchemy import Engine
 
 from callscope.errors import NotFound
 from callscope.storage import call_records as store
 from callscope.storage.call_records import RecordQuery
 
-__all__ = ["CallRecords", "RecordQuery"]
+__all__ = ["CallRecords", "RecordChanges", "RecordQuery"]
+
+SQLITE_POLL_SECONDS = 0.005  # how long another process's record write may go unnoticed here, at most
+
+
+class RecordChanges:
+    """A mark that moves whenever stored records may have changed, as far as this process can tell.
+
+    It moves at once after this process commits a record write (`moved`, called by the writers'
+    post-commit step), and, while `watched`, within SQLITE_POLL_SECONDS of any other connection's
+    commit to the SQLite file (`CallRecords.follow_writes`): other server processes, `callscope
+    import` run beside the server. An answer checked against the store when the mark stood at `m` is
+    still correct while the mark still stands at `m`. Without a watcher (PostgreSQL, or before it
+    runs) nothing may be concluded from the mark.
+    """
+
+    def __init__(self) -> None:
+        self._ticks = itertools.count(1)
+        self.mark = 0
+        self.watched = False
+
+    def moved(self) -> None:
+        """Stored records may have changed. Callable from any thread: every call leaves a mark never used before."""
+        self.mark = next(self._ticks)
 
 
 class CallRecords:
@@ -17,6 +43,7 @@ class CallRecords:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._versions = store.VersionReader(engine)
+        self.changes = RecordChanges()
 
     def get(self, tenant_id: str, record_id: str) -> bytes:
         """The record's JSON document; NotFound for unknown ids and other tenants' alike."""
@@ -46,3 +73,19 @@ class CallRecords:
         """How many records match."""
         with self._engine.connect() as conn:
             return store.count(conn, tenant_id, query)
+
+    async def follow_writes(self) -> None:
+        """On SQLite, move `changes` whenever another connection commits, until cancelled (no-op elsewhere)."""
+        seen = self._versions.commits()
+        if seen is None:
+            return
+        self.changes.watched = True
+        try:
+            while True:
+                await asyncio.sleep(SQLITE_POLL_SECONDS)
+                commits = self._versions.commits()
+                if commits != seen:
+                    seen = commits
+                    self.changes.moved()
+        finally:
+            self.changes.watched = False

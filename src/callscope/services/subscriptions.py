@@ -28,10 +28,14 @@ class Subscriptions:
         self._webhooks = webhooks
         self._clock = clock
         self.on_queued: Callable[[], None] = lambda: None  # the notifier's wake-up, once it exists
-        self._queued = threading.local()  # this thread's transaction queued notifications
+        self.on_written: Callable[[], None] = lambda: None  # told after records were written (the read cache)
+        self._queued = threading.local()  # this thread's transaction wrote records, queued notifications
 
     def committed(self) -> None:
         """Call after a transaction that may have announced records commits: wakes delivery at once."""
+        if getattr(self._queued, "written", False):
+            self._queued.written = False
+            self.on_written()
         if getattr(self._queued, "pending", False):
             self._queued.pending = False
             self.on_queued()
@@ -82,6 +86,7 @@ class Subscriptions:
 
     def announce(self, conn: Connection, tenant_id: str, records: Iterable[tuple[str, int, frozenset[str]]]) -> None:
         """Queue notifications about written records (id, version, participant ids), in the writer's transaction."""
+        self._queued.written = True
         now = self._clock()
         live = store.find_live(conn, tenant_id, now)
         if not live:

@@ -190,6 +190,12 @@ class VersionReader:
         row = self._sqlite.execute(self._sql, (tenant_id, record_id)).fetchone()
         return int(row[0]) if row else None
 
+    def commits(self) -> int | None:
+        """On SQLite, a count that moves when other connections commit to the file; None elsewhere."""
+        if self._sqlite is None:
+            return None
+        return int(self._sqlite.execute("PRAGMA data_version").fetchone()[0])
+
     def close(self) -> None:
         """Give the held connection back."""
         if self._sqlite is not None:

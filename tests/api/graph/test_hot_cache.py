@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
+import time
 
-from callscope.app import Services
+import httpx
+import pytest
+
+from callscope.app import Services, create_services
+from callscope.config import Settings
 from tests.conftest import OTHER_TENANT, TENANT, TokenFactory
 from tests.support.documents import big_record, jsonl
 
@@ -43,3 +47,44 @@ def test_a_replaced_record_is_never_answered_from_memory(client: httpx.Client, s
     assert len(client.get(URL).json()["sessions"]) == 3
     services.ingestion.import_lines(TENANT, jsonl([{**record, "version": 5, "sessions": []}]).splitlines())
     assert client.get(URL).json()["sessions"] == []
+
+
+def test_a_record_another_process_replaces_is_served_new_within_moments(
+    client: httpx.Client, services: Services, settings: Settings
+) -> None:
+    record = big_record(3, record_id="hot")
+    services.ingestion.import_lines(TENANT, jsonl([record]).splitlines())
+    assert len(client.get(URL).json()["sessions"]) == 3
+    assert len(client.get(URL).json()["sessions"]) == 3
+    elsewhere = create_services(settings)  # its own engine and services, as `callscope import` run beside the server
+    try:
+        elsewhere.ingestion.import_lines(TENANT, jsonl([{**record, "version": 5, "sessions": []}]).splitlines())
+    finally:
+        elsewhere.engine.dispose()
+    deadline = time.monotonic() + 1.0
+    while client.get(URL).json()["sessions"] != []:
+        assert time.monotonic() < deadline, "the cache kept answering with the replaced version"
+        time.sleep(0.002)
+
+
+def test_the_store_is_read_again_only_when_records_may_have_changed(
+    client: httpx.Client, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.ingestion.import_lines(TENANT, jsonl([big_record(3, record_id="hot")]).splitlines())
+    lookups: list[str] = []
+    find_version = services.call_records.find_version
+
+    def counted(tenant_id: str, record_id: str) -> int | None:
+        lookups.append(record_id)
+        return find_version(tenant_id, record_id)
+
+    monkeypatch.setattr(services.call_records, "find_version", counted)
+    assert client.get(URL).status_code == 200
+    lookups.clear()
+    for _ in range(5):
+        assert client.get(URL).status_code == 200
+    sqlite = services.engine.dialect.name == "sqlite"
+    assert lookups == ([] if sqlite else ["hot"] * 5)  # no watcher on PostgreSQL: every answer is checked
+    services.call_records.changes.moved()
+    assert client.get(URL).status_code == 200
+    assert lookups == (["hot"] if sqlite else ["hot"] * 6)

@@ -5,8 +5,11 @@ answer depends only on one record and on the request leaves a validator behind (
 the stored `version` it was built from); the bytes sent are kept under the request's identity
 (path, query, token, `Prefer`, host). A repeated request is answered from memory once two checks
 pass: the token has not expired, and the stored version of the record is still the one the answer
-was built from, so a newer version is served at once. Only 200 answers are kept; the memory is
-bounded and least-recently-used entries go first.
+was built from. The second check reads the store only when records may have changed since the
+entry was last checked (`RecordChanges`): at once after this process writes a record, within a
+few milliseconds after another process does (SQLite), on every request where no watcher can tell
+(PostgreSQL). Only 200 answers are kept; the memory is bounded and least-recently-used entries go
+first.
 """
 
 from __future__ import annotations
@@ -42,12 +45,13 @@ class CacheHint:
     token_expires: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Entry:
     validator: tuple[str, str, int]
     token_expires: float
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    checked: int  # the RecordChanges mark when the validator was last known to match the store
 
 
 class RecordResponseCache:
@@ -76,10 +80,18 @@ class RecordResponseCache:
     async def _still_valid(self, entry: _Entry) -> bool:
         if entry.token_expires <= time.time():
             return False
+        changes = self._records.changes
+        mark = changes.mark  # read before the store: a write committed after this read moves the mark again
+        if changes.watched and entry.checked == mark:
+            return True
         tenant_id, record_id, version = entry.validator
-        return await self._offload(self._records.find_version, tenant_id, record_id) == version
+        if await self._offload(self._records.find_version, tenant_id, record_id) != version:
+            return False
+        entry.checked = mark
+        return True
 
     async def _fill(self, key: tuple[bytes, ...], scope: Scope, receive: Receive, send: Send) -> None:
+        mark = self._records.changes.mark  # before the answer reads the record
         hint = CacheHint()
         scope[HINT] = hint
         start: Message = {}
@@ -95,7 +107,7 @@ class RecordResponseCache:
         await self._app(scope, receive, capture)
         if hint.validator is not None and start.get("status") == 200:
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in _PER_REQUEST]
-            self._put(key, _Entry(hint.validator, hint.token_expires, headers, b"".join(chunks)))
+            self._put(key, _Entry(hint.validator, hint.token_expires, headers, b"".join(chunks), mark))
 
     def _put(self, key: tuple[bytes, ...], entry: _Entry) -> None:
         if len(entry.body) > self._max_bytes // 4:
