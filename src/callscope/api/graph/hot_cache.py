@@ -6,8 +6,8 @@ the stored `version` it was built from); the bytes sent are kept under the reque
 (path, query, token, `Prefer`, host). A repeated request is answered from memory once two checks
 pass: the token has not expired, and the stored version of the record is still the one the answer
 was built from. The second check reads the store only when records may have changed since the
-entry was last checked (`RecordChanges`): at once after this process writes a record, within a
-few milliseconds after another process does (SQLite), on every request where no watcher can tell
+entry was last checked (`RecordChanges`): at once after this process writes a record, within
+50 ms after another process does (SQLite), on every request where no watcher can tell
 (PostgreSQL). Only 200 answers are kept; the memory is bounded and least-recently-used entries go
 first.
 """
