@@ -90,6 +90,7 @@ def create_services(settings: Settings) -> Services:
     retries = Retries(
         first_us=int(settings.notification_retry_seconds * 1e6),
         give_up_us=int(settings.notification_give_up_seconds * 1e6),
+        poll_seconds=min(1.0, max(0.1, settings.notification_retry_seconds / 2)),
     )
     ring_timeout_us = int(settings.ring_timeout_seconds * 1e6)
     notifier = Notifier(engine, webhooks, offload, system_clock, retries)

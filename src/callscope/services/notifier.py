@@ -1,7 +1,8 @@
 """Delivers the outbox: at least once, retried with backoff across restarts, then given up.
 
-Every process polls the outbox ten times a second (and at once when it has just queued
-notifications itself) and claims due messages for a short lease,
+Every process polls the outbox (at half the first retry's delay: twice a second by default) and
+looks at once when it has just queued notifications itself, so a new notification never waits for
+the poll. It claims due messages for a short lease,
 so several processes on one PostgreSQL never send the same message at the same time, and a
 message claimed by a process that died is sent again once its lease ends. A notification that
 still fails after `give_up_us` is dropped and its subscription removed, with a
@@ -38,7 +39,7 @@ class Retries:
     first_us: int = 1_000_000  # the first retry; each next one waits twice as long
     longest_us: int = 600_000_000
     give_up_us: int = 4 * 3600 * 1_000_000  # Graph retries for up to four hours
-    poll_seconds: float = 0.1
+    poll_seconds: float = 0.1  # looks for due retries and other processes' messages this often
     lease_us: int = 30_000_000
     batch: int = 50
 
