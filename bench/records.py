@@ -8,7 +8,8 @@
 2. Read: `GET /v1.0/communications/callRecords/{id}?$expand=sessions($expand=segments)` under
    wrk (Debian's) at 64 connections, beside nginx (Debian's, one worker process per core) serving
    the identical response bytes as a static file. callscope is measured with one server process
-   and with as many as nginx has (`--workers`, `callscope serve --workers N`). Reported:
+   and with as many as nginx has (`--workers`, `callscope serve --workers N`). Each server gets
+   2 s of the same load first, not measured (steady state, not start-up). Reported:
    requests/s, p50, p99, and the ratio of throughputs.
 
 Needs `apt-get install wrk nginx-light`. Everything listens on 127.0.0.1 and stops by itself.
@@ -169,7 +170,7 @@ def measure_reads(work: Path, record_id: str, duration: int, connections: int, w
         server = subprocess.Popen([*command, "--workers", str(count)])
         try:
             body = wait_for(f"http://127.0.0.1:{port}{path}", headers)
-            results[count] = wrk(f"http://127.0.0.1:{port}{path}", duration, connections, headers)
+            results[count] = wrk(f"http://127.0.0.1:{port}{path}", duration, connections, headers, warm_up=True)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -203,13 +204,20 @@ def nginx_rate(work: Path, body: bytes, duration: int, connections: int) -> dict
     nginx = subprocess.Popen(["nginx", "-p", str(root), "-c", str(root / "nginx.conf"), "-g", "daemon off;"])
     try:
         wait_for(f"http://127.0.0.1:{port}/record.json")
-        return wrk(f"http://127.0.0.1:{port}/record.json", duration, connections, {})
+        return wrk(f"http://127.0.0.1:{port}/record.json", duration, connections, {}, warm_up=True)
     finally:
         nginx.terminate()
         nginx.wait(timeout=30)
 
 
-def wrk(url: str, duration: int, connections: int, headers: dict[str, str]) -> dict[str, float]:
+WARM_UP_SECONDS = 2
+
+
+def wrk(url: str, duration: int, connections: int, headers: dict[str, str], warm_up: bool = False) -> dict[str, float]:
+    """Requests/s, p50 and p99 of `duration` seconds of load; after WARM_UP_SECONDS of the same load, unmeasured,
+    when asked (a freshly started server fills its caches and connection pools first, nginx as callscope)."""
+    if warm_up:
+        wrk(url, WARM_UP_SECONDS, connections, headers)
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
