@@ -32,7 +32,8 @@ class Subscriptions:
         self._queued = threading.local()  # this thread's transaction wrote records, queued notifications
 
     def committed(self) -> None:
-        """Call after a transaction that may have announced records commits: wakes delivery at once."""
+        """Call after a transaction that may have announced records commits: tells the record cache that
+        records changed, and wakes delivery at once."""
         if getattr(self._queued, "written", False):
             self._queued.written = False
             self.on_written()
