@@ -10,7 +10,7 @@ import pytest
 from callscope.app import Services, create_services
 from callscope.config import Settings
 from callscope.errors import InvalidDocument
-from callscope.services.call_records import SQLITE_POLL_SECONDS
+from callscope.services.call_records import RECORD_WATCH_SECONDS
 from tests.conftest import TENANT
 from tests.support.documents import big_record, jsonl
 
@@ -37,7 +37,7 @@ def test_on_sqlite_another_connections_commit_moves_the_mark(services: Services,
         elsewhere = create_services(settings)
         elsewhere.ingestion.import_lines(TENANT, jsonl([big_record(1, record_id="a")]).splitlines())
         elsewhere.engine.dispose()
-        await asyncio.sleep(3 * SQLITE_POLL_SECONDS)
+        await asyncio.sleep(3 * RECORD_WATCH_SECONDS)
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher

@@ -16,14 +16,14 @@ __all__ = ["CallRecords", "RecordChanges", "RecordQuery"]
 # How long another process's record write may go unnoticed here, at most. Each look costs about a
 # quarter of a millisecond of CPU on the project's machine (a wake-up and a PRAGMA), so an idle
 # server spends 0.5 % of a core on it at this rate, and 7 % at 5 ms.
-SQLITE_POLL_SECONDS = 0.05
+RECORD_WATCH_SECONDS = 0.05
 
 
 class RecordChanges:
     """A mark that moves whenever stored records may have changed, as far as this process can tell.
 
     It moves at once after this process commits a record write (`moved`, called by the writers'
-    post-commit step), and, while `watched`, within SQLITE_POLL_SECONDS of any other connection's
+    post-commit step), and, while `watched`, within RECORD_WATCH_SECONDS of any other connection's
     commit to the SQLite file (`CallRecords.follow_writes`): other server processes, `callscope
     import` run beside the server. An answer checked against the store when the mark stood at `m` is
     still correct while the mark still stands at `m`. Without a watcher (PostgreSQL, or before it
@@ -85,7 +85,7 @@ class CallRecords:
         self.changes.watched = True
         try:
             while True:
-                await asyncio.sleep(SQLITE_POLL_SECONDS)
+                await asyncio.sleep(RECORD_WATCH_SECONDS)
                 commits = self._versions.commits()
                 if commits != seen:
                     seen = commits

@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from callscope.domain.call_records import StoredRecord
 from callscope.storage.compiled import Compiled
+from callscope.storage.database import sqlite_commit_count
 from callscope.storage.tables import call_record_participants, call_records
 
 _IN_CHUNK = 500
@@ -203,7 +204,7 @@ class VersionReader:
         """On SQLite, a count that moves when other connections commit to the file; None elsewhere."""
         if self._sqlite is None:
             return None
-        return int(self._sqlite.execute("PRAGMA data_version").fetchone()[0])
+        return sqlite_commit_count(self._sqlite)
 
     def close(self) -> None:
         """Give the held connection back."""

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, PoolProxiedConnection, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from callscope.errors import Busy, CallscopeError, Unavailable, UnsupportedStoreVersion
@@ -45,6 +45,12 @@ def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
         event.listen(engine, "connect", tune)
         return engine
     return create_engine(url, pool_size=POSTGRES_POOL_SIZE, max_overflow=10, pool_pre_ping=True)
+
+
+def sqlite_commit_count(connection: PoolProxiedConnection) -> int:
+    """SQLite's count of the commits other connections have made to the file (`PRAGMA data_version`):
+    it moves exactly when another connection has committed since the last look, and reads no table."""
+    return int(connection.execute("PRAGMA data_version").fetchone()[0])
 
 
 def worker_threads(engine: Engine) -> int | None:

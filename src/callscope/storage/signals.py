@@ -10,9 +10,9 @@ watcher asks for that count every 5 ms while the file is busy (one page-cache ch
 read) and, when it moved, reads the events stored since the last one it saw. After a second with
 no commits it looks every 50 ms instead: each look costs about 0.25 ms of CPU, which at 5 ms kept
 7 % of a core busy in every idle process; the first event after a quiet spell (a call ringing)
-may then wait up to 50 ms, and the rest of the call's exchange is watched at 5 ms again. Event ids are never reused
-(AUTOINCREMENT) and SQLite commits one writer at a time, so `id >` the last seen misses nothing.
-An event deleted before the watcher saw it was already acknowledged: nobody waited for it.
+may then wait up to 50 ms, and the rest of the call's exchange is watched at 5 ms again.
+Event ids are never reused (AUTOINCREMENT) and SQLite commits one writer at a time, so `id >` the
+last seen misses nothing. An event deleted before the watcher saw it was already acknowledged: nobody waited for it.
 A single SQLite process needs neither: its own P-GETs are woken directly.
 """
 
@@ -24,7 +24,9 @@ import time
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import Connection, Engine, PoolProxiedConnection, text
+from sqlalchemy import Connection, Engine, text
+
+from callscope.storage.database import sqlite_commit_count
 
 CHANNEL = "callscope_events"
 SQLITE_POLL_SECONDS = 0.005  # what a wake-up from another process may wait, at most, on a busy SQLite file
@@ -64,13 +66,13 @@ async def listen(engine: Engine, wake: Wake) -> None:
 async def _watch_sqlite(engine: Engine, wake: Wake) -> None:
     connection = engine.raw_connection()  # its own: the commit count is counted per connection
     try:
-        seen = _commits(connection)
+        seen = sqlite_commit_count(connection)
         last_id = connection.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
         last_change = time.monotonic()
         while True:
             quiet = time.monotonic() - last_change > SQLITE_QUIET_AFTER_SECONDS
             await asyncio.sleep(SQLITE_QUIET_POLL_SECONDS if quiet else SQLITE_POLL_SECONDS)
-            commits = _commits(connection)  # read before the events: a commit after it is seen next time
+            commits = sqlite_commit_count(connection)  # read before the events: a commit after it is seen next time
             if commits == seen:
                 continue
             seen, last_change = commits, time.monotonic()
@@ -83,7 +85,3 @@ async def _watch_sqlite(engine: Engine, wake: Wake) -> None:
                 wake(tenant_id, application_id)
     finally:
         connection.close()
-
-
-def _commits(connection: PoolProxiedConnection) -> int:
-    return int(connection.execute("PRAGMA data_version").fetchone()[0])

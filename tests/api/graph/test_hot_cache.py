@@ -9,7 +9,7 @@ import pytest
 
 from callscope.app import Services, create_services
 from callscope.config import Settings
-from callscope.services.call_records import SQLITE_POLL_SECONDS
+from callscope.services.call_records import RECORD_WATCH_SECONDS
 from tests.conftest import OTHER_TENANT, TENANT, TokenFactory
 from tests.support.documents import big_record, jsonl
 
@@ -81,7 +81,7 @@ def test_the_store_is_read_again_only_when_records_may_have_changed(
 
     monkeypatch.setattr(services.call_records, "find_version", counted)
     assert client.get(URL).status_code == 200
-    time.sleep(3 * SQLITE_POLL_SECONDS)  # the watcher has seen the import's commits and moved the mark
+    time.sleep(3 * RECORD_WATCH_SECONDS)  # the watcher has seen the import's commits and moved the mark
     assert client.get(URL).status_code == 200  # checked again, once, if it did
     lookups.clear()
     for _ in range(5):
