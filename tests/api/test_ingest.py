@@ -72,6 +72,32 @@ def test_a_wrong_value_deep_in_a_record_names_its_json_path(client: httpx.Client
     assert "line 1" in error["message"]
 
 
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("startDateTime",), "2026-13-01T10:00:00Z"),  # a thirteenth month: once a 500
+        (("endDateTime",), "2026-02-30T10:00:00Z"),
+        (("sessions", 0, "startDateTime"), "2025-02-29T10:00:00Z"),  # not a leap year
+        (("sessions", 0, "segments", 0, "endDateTime"), "2026-01-01T24:00:00Z"),
+        (("lastModifiedDateTime",), "\u0662\u0660\u0662\u0666-01-01T10:00:00Z"),  # Arabic-Indic digits
+        (("sessions", 0, "segments", 0, "media", 0, "streams", 0, "averageJitter"), "PT\u0663S"),
+    ],
+)
+def test_an_impossible_timestamp_or_duration_is_a_400_naming_its_path(
+    client: httpx.Client, where: tuple[str | int, ...], value: str
+) -> None:
+    record = big_record(1)
+    parent = record
+    for step in where[:-1]:
+        parent = parent[step]
+    parent[where[-1]] = value
+    response = client.post("/callscope/ingest", content=jsonl([record]), headers=NDJSON)
+    assert response.status_code == 400, response.text
+    path = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in where)
+    assert response.json()["error"]["target"] == f"${path}"
+    assert client.get(f"{RECORDS}/$count").text == "0"
+
+
 def test_an_unknown_enum_member_is_rejected(client: httpx.Client) -> None:
     record = big_record(1)
     record["sessions"][0]["caller"]["userAgent"]["platform"] = "amiga"

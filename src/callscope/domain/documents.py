@@ -15,10 +15,21 @@ from msgspec import UNSET, Meta, UnsetType
 
 from callscope.domain.edm import EdmModel, Property
 
-# RFC 3339 / ISO 8601 timestamps with an offset, as Edm.DateTimeOffset allows them.
-DATE_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$"
-# ISO 8601 durations (xs:dayTimeDuration, which is what Edm.Duration is).
-DURATION_PATTERN = r"^-?P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
+# RFC 3339 / ISO 8601 timestamps with an offset, as Edm.DateTimeOffset allows them, and only real
+# moments: ASCII digits (`\d` would let other scripts' digits through), months 01-12, each month's own
+# number of days (29 February in leap years only), hours 00-23, minutes and seconds 00-59, offsets
+# under 24 hours, no year 0. What it matches, Python's datetime reads (tests/domain/test_documents.py).
+_YEAR = r"(?!0000)[0-9]{4}"
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_DATE = (
+    rf"(?:{_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    rf"|02-(?:0[1-9]|1[0-9]|2[0-8]))|{_LEAP_YEAR}-02-29)"
+)
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,7})?)?"
+_OFFSET = r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+DATE_TIME_PATTERN = rf"^{_DATE}T{_TIME}{_OFFSET}\Z"  # \Z: `$` would allow a final line break
+# ISO 8601 durations (xs:dayTimeDuration, which is what Edm.Duration is), in ASCII digits.
+DURATION_PATTERN = r"^-?P(?=[0-9]|T[0-9])([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+(\.[0-9]+)?S)?)?\Z"
 
 _INT32 = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
 _PRIMITIVES: dict[str, Any] = {
