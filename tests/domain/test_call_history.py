@@ -107,6 +107,6 @@ def test_only_an_idle_conversation_takes_audio_video_and_only_from_its_two_sides
     with pytest.raises(Conflict):
         add_audio_video(replace(live, state=CallState.IDLE), "app-c", live)
     assert parse_invitation("c1") == ("c1", 0) and parse_invitation("c1-12") == ("c1", 12)
-    for bad in ("c1-", "c1-01", "c1-x", "c1--1"):
+    for bad in ("c1-", "c1-01", "c1-x", "c1--1", "c1-\u00b2", "c1-" + "9" * 5000):  # the last two were 500s
         with pytest.raises(NotFound):
             parse_invitation(bad)

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from callscope.api.graph.responses import json_response
 from callscope.auth.principal import Principal
+from callscope.domain.integers import non_negative
 from callscope.errors import InvalidRequest, PayloadTooLarge
 from callscope.services.ingestion import Ingestion
 
@@ -35,7 +36,8 @@ class IngestEndpoint:
 
     async def _read_body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self._max_body_bytes:
+        length = non_negative(declared or "")
+        if length is not None and length > self._max_body_bytes:
             raise PayloadTooLarge(f"The request body is larger than {self._max_body_bytes} bytes.")
         chunks: list[bytes] = []
         size = 0

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from callscope.domain.integers import non_negative
 from callscope.errors import Conflict, InvalidRequest, NotFound
 
 
@@ -120,9 +121,12 @@ def invitation_id(call: Call) -> str:
 def parse_invitation(key: str) -> tuple[str, int]:
     """(call id, session number) of an invitation id; NotFound for one that cannot be."""
     call_id, dash, number = key.partition("-")
-    if dash and not (number.isdigit() and number[0] != "0"):
+    if not dash:
+        return call_id, 0
+    session_number = non_negative(number)
+    if session_number is None or number[0] == "0":
         raise NotFound("No such invitation.", subcode="ResourceNotFound")
-    return call_id, int(number or 0)
+    return call_id, session_number
 
 
 def add_audio_video(call: Call, application_id: str, offer: Call) -> Call:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import Connection, Engine
 
 from callscope.domain.events import Channel, Event, Step, Timing, acknowledge, release_at, serve, step_for
+from callscope.domain.integers import non_negative
 from callscope.errors import Conflict, InvalidRequest
 from callscope.services.applications import Applications, Clock, system_clock
 from callscope.services.offload import Offload
@@ -236,11 +237,11 @@ def parse_timing(values: dict[str, str], floor: int) -> dict[str, int]:
             continue
         low, high = timing.limits[name]
         low = min(low, floor)
-        text = values[name]
-        if not text.isdigit() or not low <= int(text) <= high:
+        value = non_negative(values[name])
+        if value is None or not low <= value <= high:
             faults.append({"name": name, "reason": f"Expected an integer from {low} to {high}"})
         else:
-            chosen[name] = int(text)
+            chosen[name] = value
     if faults:
         raise InvalidRequest(
             "Invalid event channel parameters.", subcode="ParameterValidationFailure", parameters=faults

@@ -113,7 +113,18 @@ def test_the_event_channel_in_xml(app: tuple[UcwaClient, dict[str, Any]]) -> Non
     assert updated[1].find("u:resource/u:propertyList[@name='supportedModalities']", NS) is not None
 
 
-@pytest.mark.parametrize("query", [{"ack": "x"}, {"timeout": "99999"}, {"medium": "-1"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"ack": "x"},
+        {"timeout": "99999"},
+        {"medium": "-1"},
+        {"ack": "\u00b2"},  # a digit to str.isdigit that int refuses: once a 500
+        {"ack": "9" * 5000},  # more digits than int parses: once a 500
+        {"timeout": "\u0663\u0660"},  # Arabic-Indic 30
+        {"priority": "\u00b9"},
+    ],
+)
 def test_bad_event_channel_parameters_are_400(app: tuple[UcwaClient, dict[str, Any]], query: dict[str, str]) -> None:
     client, application = app
     response = client.get(application["_links"]["events"]["href"], params={**FAST, **query})

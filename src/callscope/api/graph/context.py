@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from callscope.api.graph.hot_cache import CacheHint
 from callscope.api.graph.query import QueryOptions
+from callscope.domain.integers import non_negative
 from callscope.errors import InvalidRequest
 
 MAX_PAGE = 1000
@@ -58,6 +59,7 @@ def parse_prefer(values: list[str]) -> tuple[bool, int | None]:
 
 
 def _page_size(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE * 1000:
+    size = non_negative(text)
+    if size is None or not 1 <= size <= MAX_PAGE * 1000:
         raise InvalidRequest(f"Invalid odata.maxpagesize '{text}': expected a positive integer.", target="Prefer")
-    return int(text)
+    return size

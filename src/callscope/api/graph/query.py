@@ -17,6 +17,7 @@ from odata_query import ast
 from odata_query.exceptions import ODataException
 from odata_query.grammar import ODataLexer, ODataParser
 
+from callscope.domain.integers import non_negative
 from callscope.domain.timestamps import to_microseconds
 from callscope.errors import InvalidRequest
 from callscope.services.call_records import RecordQuery
@@ -94,12 +95,13 @@ def parse_top(text: str | None) -> int | None:
     """A non-negative `$top`, or None when absent."""
     if text is None:
         return None
-    if not text.isdigit() or int(text) > MAX_TOP:
+    top = non_negative(text)
+    if top is None or top > MAX_TOP:
         raise InvalidRequest(
             f"Invalid value '{text}' for $top: expected an integer from 0 to {MAX_TOP}.",
             target="$top",
         )
-    return int(text)
+    return top
 
 
 def parse_count(text: str | None) -> bool:

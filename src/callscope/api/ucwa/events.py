@@ -13,6 +13,7 @@ from callscope.api.ucwa.formats import NAMESPACE, is_xml, resource_element, to_j
 from callscope.api.ucwa.pipeline import UcwaRequest
 from callscope.api.ucwa.resources import Resource
 from callscope.domain.events import Event
+from callscope.domain.integers import non_negative
 from callscope.errors import InvalidRequest
 from callscope.services.events import Delivery, EventChannels, parse_timing
 
@@ -39,13 +40,14 @@ class EventEndpoint:
 
 
 def _integer(text: str, name: str) -> int:
-    if not text.isdigit():
+    value = non_negative(text)
+    if value is None:
         raise InvalidRequest(
             f"'{name}' must be a non-negative integer.",
             subcode="ParameterValidationFailure",
             parameters=[{"name": name, "reason": "Invalid"}],
         )
-    return int(text)
+    return value
 
 
 def _links(app_id: str, delivery: Delivery) -> dict[str, str]:
