@@ -96,12 +96,13 @@ def generate(count: int, path: Path) -> str:
     return str(first)
 
 
-def measure_import(work: Path, lines: Path) -> tuple[float, float]:
-    """callscope's importer reading the file line by line, as `callscope import` does; then the baseline."""
+def measure_import(work: Path, lines: Path, processes: int | None = None) -> tuple[float, float]:
+    """callscope's importer reading the file line by line, as `callscope import` does (lines checked by
+    one process per core unless `processes` says otherwise); then the baseline."""
     services = create_services(Settings(data_dir=work / "data"))
-    with lines.open("rb") as stream:
+    with services.ingestion.preparers(processes or os.cpu_count() or 1) as preparers, lines.open("rb") as stream:
         started = time.perf_counter()
-        result = services.ingestion.import_lines(TENANT, stream, atomic=False)
+        result = services.ingestion.import_lines(TENANT, stream, atomic=False, preparers=preparers)
         ours = result.lines / (time.perf_counter() - started)
     services.engine.dispose()
     return ours, raw_sqlite_rate(work / "raw.sqlite3", lines)

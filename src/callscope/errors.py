@@ -58,6 +58,7 @@ class InvalidDocument(InvalidRequest):
     def __init__(self, message: str, *, line: int | None = None, path: str | None = None) -> None:
         where = ", ".join(part for part in (f"line {line}" if line else "", f"at {path}" if path else "") if part)
         super().__init__(f"{message} ({where})" if where else message, target=path)
+        self.detail = message  # what is wrong, without where
         self.line = line
         self.path = path
 

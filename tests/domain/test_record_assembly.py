@@ -12,7 +12,7 @@ import pytest
 
 from callscope.domain.call_history import Fact, FactKind
 from callscope.domain.record_assembly import CallIdentity, assemble, record_id
-from callscope.services.ingestion import DocumentPreparer
+from callscope.services.preparation import DocumentPreparer
 from callscope.services.schemas import load_schemas
 
 GOLDEN = Path(__file__).parent / "golden"

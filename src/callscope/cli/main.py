@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -99,8 +100,6 @@ def _prepare_demo(settings: Settings, services: Services, base_url: str) -> None
 
 
 def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
-    import os
-
     import uvicorn
 
     from callscope.app import create_services
@@ -141,6 +140,9 @@ def import_(
     tenant: Tenant,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     database_url: DatabaseUrl = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes that check the lines; 1 checks them in this one.", min=1)
+    ] = None,
 ) -> None:
     """Import Graph-shaped call records and log rows; any invalid line imports nothing."""
     from sqlalchemy.exc import DBAPIError
@@ -151,7 +153,8 @@ def import_(
     services = create_services(_settings(data_dir, database_url))
     stream: IO[bytes] = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
     size = None if file == "-" else Path(file).stat().st_size
-    with stream, _progress() as progress:
+    checkers = services.ingestion.preparers(workers or os.cpu_count() or 1)  # forked before progress starts a thread
+    with checkers, stream, _progress() as progress:
         task = progress.add_task("checking", total=size, unit="bytes")
         writing = progress.add_task("writing", total=None, visible=False, unit="lines")
 
@@ -160,7 +163,7 @@ def import_(
 
         try:
             result = services.ingestion.import_lines(
-                tenant, _tracked(stream, progress, task), atomic=False, written=written
+                tenant, _tracked(stream, progress, task), atomic=False, written=written, preparers=checkers
             )
         except InvalidDocument as exc:
             err.print(f"[red]import failed, nothing was written:[/red] {exc.message}")

@@ -20,7 +20,7 @@ from callscope.domain import call_records as records_domain
 from callscope.domain.call_history import Fact, agents_needed, facts
 from callscope.domain.calls import LIVE, Call
 from callscope.domain.record_assembly import CallIdentity, assemble, record_id
-from callscope.services.ingestion import DocumentPreparer
+from callscope.services.preparation import DocumentPreparer
 from callscope.services.subscriptions import Subscriptions
 from callscope.storage import applications as applications_store
 from callscope.storage import call_facts as facts_store

@@ -1,0 +1,82 @@
+"""Checking lines in worker processes gives what checking them in the importing process gives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import msgspec
+import pytest
+
+from callscope.app import Services
+from callscope.errors import InvalidDocument
+from callscope.services.call_records import RecordQuery
+from callscope.services.preparation import IN_FLIGHT_PER_PROCESS, Chunk, DocumentPreparer, Frame, Preparers, chunks
+from callscope.services.schemas import load_schemas
+from tests.conftest import TENANT
+from tests.support.documents import demo_records, jsonl
+
+FRAMES = msgspec.msgpack.Decoder(Frame)
+
+
+@pytest.fixture(scope="module")
+def preparer() -> DocumentPreparer:
+    return DocumentPreparer(load_schemas())
+
+
+def lines(count: int, seed: int = 5) -> list[bytes]:
+    return jsonl(demo_records(count, seed=seed)).splitlines()
+
+
+def test_blank_lines_are_skipped_and_numbers_kept() -> None:
+    numbered = list(chunks([b"a", b"", b"  ", b"b", b"c"], 2))
+    assert numbered == [[(1, b"a"), (4, b"b")], [(5, b"c")]]
+
+
+def test_worker_processes_prepare_the_same_frames_in_the_same_order(preparer: DocumentPreparer) -> None:
+    source = list(chunks(lines(30), 4))
+    with Preparers(preparer) as here, Preparers(preparer, processes=2) as there:
+        alone = list(here.encoded(source))
+        shared = list(there.encoded(source))
+    assert [count for count, _ in shared] == [len(chunk) for chunk in source]
+    assert [FRAMES.decode(frame) for _, frame in shared] == [FRAMES.decode(frame) for _, frame in alone]
+
+
+def test_the_first_invalid_line_fails_as_it_does_in_one_process(preparer: DocumentPreparer) -> None:
+    source = lines(12)
+    source[9] = b'{"id": 1}'
+    source[10] = b"{not json"
+    failures = []
+    for processes in (1, 2):
+        with Preparers(preparer, processes) as preparing, pytest.raises(InvalidDocument) as failure:
+            list(preparing.encoded(chunks(source, 3)))
+        failures.append((failure.value.message, failure.value.line, failure.value.path))
+    assert failures[0] == failures[1]
+    assert failures[0][1] == 10
+
+
+def test_only_a_few_chunks_are_read_ahead_of_the_answers(preparer: DocumentPreparer) -> None:
+    """A file of millions of lines is never all in flight (nor in memory)."""
+    source = list(chunks(lines(40), 1))
+    pulled = 0
+
+    def counted() -> Iterator[Chunk]:
+        nonlocal pulled
+        for chunk in source:
+            pulled += 1
+            yield chunk
+
+    with Preparers(preparer, processes=2) as preparing:
+        answers = preparing.encoded(counted())
+        next(answers)
+        assert pulled == 2 * IN_FLIGHT_PER_PROCESS + 1
+        assert len(list(answers)) == len(source) - 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the store is not what is tested
+def test_an_import_checked_in_worker_processes_stores_every_line(services: Services) -> None:
+    source = lines(25)  # 25 records and the demo's log rows
+    with services.ingestion.preparers(2) as preparing:
+        result = services.ingestion.import_lines(TENANT, source, preparers=preparing, atomic=False)
+    assert result.lines == len(source)
+    assert result.records_written == 25 and result.log_rows_written == len(source) - 25
+    assert services.call_records.count(TENANT, RecordQuery()) == 25
