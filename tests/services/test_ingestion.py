@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from callscope.app import Services
 from callscope.config import Settings
@@ -59,7 +58,7 @@ def test_a_non_atomic_import_commits_each_batch_and_frees_the_lock_between_them(
     path = database_url.removeprefix("sqlite:///")
     between: list[int] = []
 
-    def another_writer(*_: Any) -> None:  # runs whenever the import hands its connection back
+    def another_writer(*_: Any) -> None:  # runs after each of the import's commits
         other = sqlite3.connect(path, timeout=0, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")  # fails at once if the lock were still held
@@ -68,9 +67,7 @@ def test_a_non_atomic_import_commits_each_batch_and_frees_the_lock_between_them(
         finally:
             other.close()
 
-    event.listen(services.engine.pool, "checkin", another_writer)
-    result = services.ingestion.import_lines(TENANT, call_records(), atomic=atomic)
-    event.remove(services.engine.pool, "checkin", another_writer)
+    result = services.ingestion.import_lines(TENANT, call_records(), atomic=atomic, written=another_writer)
     assert result.records_written == RECORDS
     assert between == [*seen_between, RECORDS]  # what another connection saw each time the lock was free
 

@@ -16,6 +16,7 @@ from callscope.services.schemas import Schemas
 from callscope.services.subscriptions import Subscriptions
 from callscope.storage import call_records as records_store
 from callscope.storage import log_rows as log_rows_store
+from callscope.storage.database import bulk_writes
 
 BATCH = 1000  # lines per write (and per transaction when an import is not atomic)
 SPOOL_MEMORY = 64 * 1024 * 1024  # prepared lines kept in memory before the spool moves to a temporary file
@@ -76,14 +77,15 @@ class Ingestion:
                 spool.put(frame)
             transactions = [spool.batches()] if atomic else ([stored] for stored in spool.batches())
             done = 0
-            for batches in transactions:
-                with self._engine.begin() as conn:
-                    for stored in batches:
-                        self._flush(conn, tenant_id, stored, result)
-                        done += len(stored)
-                self._subscriptions.committed()
-                if written:
-                    written(done, result.lines)
+            with self._engine.connect() as connection, bulk_writes(connection) as conn:
+                for batches in transactions:
+                    with conn.begin():
+                        for stored in batches:
+                            self._flush(conn, tenant_id, stored, result)
+                            done += len(stored)
+                    self._subscriptions.committed()
+                    if written:
+                        written(done, result.lines)
         return result
 
     def preparers(self, processes: int) -> Preparers:

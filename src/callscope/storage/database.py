@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, PoolProxiedConnection, create_engine, event, text
+from sqlalchemy import Connection, Engine, PoolProxiedConnection, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from callscope.errors import Busy, CallscopeError, Unavailable, UnsupportedStoreVersion
@@ -18,6 +20,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 SQLITE_POOL_SIZE = 20
+BULK_CHECKPOINT_PAGES = 16_384  # 64 MiB of SQLite's 4 KiB pages (its own default is 1,000)
 POSTGRES_POOL_SIZE = 20  # connections each server process keeps; also its number of worker threads
 
 
@@ -45,6 +48,27 @@ def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
         event.listen(engine, "connect", tune)
         return engine
     return create_engine(url, pool_size=POSTGRES_POOL_SIZE, max_overflow=10, pool_pre_ping=True)
+
+
+@contextmanager
+def bulk_writes(conn: Connection) -> Iterator[Connection]:
+    """The connection, made for many large transactions in a row (an import); closed afterwards.
+
+    On SQLite, a commit that finds the write-ahead log longer than `wal_autocheckpoint` pages copies it
+    into the database file and syncs it. An import's batches of 1,000 records (~2.5 MB) pass SQLite's
+    default of 1,000 pages about every other commit; letting the log reach 64 MiB first copies pages
+    that every batch touches (the indexes' inner pages) and syncs the file far less often: the writing
+    phase of 20,000 demo records took 18 % less time (docs/decisions/0006). PostgreSQL: unchanged.
+    """
+    if conn.dialect.name != "sqlite":
+        yield conn
+        return
+    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
+    conn.commit()
+    try:
+        yield conn
+    finally:
+        conn.invalidate()  # closed, not pooled: no later user should inherit the setting
 
 
 def sqlite_commit_count(connection: PoolProxiedConnection) -> int:
