@@ -67,6 +67,7 @@ def test_malformed_or_unsupported_list_options_are_400_naming_the_option(
         ("$expand=sessions($expand=media)", "$expand"),
         ("$expand=sessions($top=1)", "$expand"),
         ("$expand=sessions(", "$expand"),
+        ("$expand=" + "sessions($expand=" * 600 + "segments" + ")" * 600, "$expand"),  # once a 500
         ("$expand=", "$expand"),
         ("$select=id,nope", "$select"),
         ("$expand=sessions($select=bogus)", "$select"),

@@ -32,6 +32,23 @@ def test_filter_by_participants_accepts_several_ids_joined_by_or() -> None:
     assert query.participant_ids == ("a", "b")
 
 
+def test_a_filter_of_a_thousand_clauses_is_read_in_order() -> None:
+    """`and` chains are one deep tree; walking it recursively was a 500 past about a thousand clauses."""
+    bounds = [f"startDateTime ge 2026-01-{1 + n % 28:02d}T00:00:00Z" for n in range(1_200)]
+    query = parse_record_filter(" and ".join([*bounds, "participants_v2/any(p:p/id eq 'last')"]))
+    assert query.start_lower == (to_microseconds("2026-01-28T00:00:00+00:00"), True)
+    assert query.participant_ids == ("last",)
+
+
+def test_expand_nests_at_most_four_levels() -> None:
+    """Each level is parsed by recursion: three hundred levels were a 500."""
+    assert parse_expand("a($expand=b($expand=c($expand=d)))")[0].nested("b") is not None
+    for levels in (5, 300):
+        text = "sessions($expand=" * (levels - 1) + "segments" + ")" * (levels - 1)
+        with pytest.raises(InvalidRequest, match="more than 4 levels"):
+            parse_expand(text)
+
+
 def test_nested_expand_keeps_its_options() -> None:
     (sessions, participants) = parse_expand("sessions($expand=segments;$select=id,modalities),participants_v2")
     assert sessions.name == "sessions"

@@ -42,6 +42,7 @@ KNOWN_OPTIONS = frozenset(
     }
 )
 MAX_TOP = 1_000_000
+MAX_EXPAND_LEVELS = 4  # sessions($expand=segments) is the deepest that means anything here; this bounds the parser
 _LEXER = ODataLexer()
 _PARSER = ODataParser()
 
@@ -129,16 +130,18 @@ def parse_select(text: str | None, allowed: Mapping[str, Any], type_name: str) -
     return names
 
 
-def parse_expand(text: str | None) -> tuple[Expansion, ...]:
+def parse_expand(text: str | None, level: int = 1) -> tuple[Expansion, ...]:
     """The items of `$expand`, syntax only (names are checked by the endpoint)."""
     if text is None:
         return ()
     if not text.strip():
         raise InvalidRequest("$expand must not be empty.", target="$expand")
-    return tuple(_expansion(item.strip()) for item in _split(text, ","))
+    if level > MAX_EXPAND_LEVELS:
+        raise InvalidRequest(f"$expand nests more than {MAX_EXPAND_LEVELS} levels.", target="$expand")
+    return tuple(_expansion(item.strip(), level) for item in _split(text, ","))
 
 
-def _expansion(item: str) -> Expansion:
+def _expansion(item: str, level: int) -> Expansion:
     name, paren, rest = item.partition("(")
     name = name.strip()
     if not name or not _is_identifier(name) or (paren and not rest.endswith(")")):
@@ -152,7 +155,7 @@ def _expansion(item: str) -> Expansion:
         if key == "$select" and equals:
             select = tuple(p.strip() for p in value.split(","))
         elif key == "$expand" and equals:
-            expand = parse_expand(value)
+            expand = parse_expand(value, level + 1)
         else:
             raise InvalidRequest(f"Unsupported option '{key}' inside $expand of '{name}'.", target="$expand")
     return Expansion(name, select, expand)
@@ -201,10 +204,17 @@ def parse_record_filter(text: str | None) -> RecordQuery:
     return RecordQuery(**query)
 
 
-def _conjuncts(node: ast._Node) -> list[ast._Node]:
-    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
-        return _conjuncts(node.left) + _conjuncts(node.right)
-    return [node]
+def _conjuncts(tree: ast._Node) -> list[ast._Node]:
+    """The clauses joined by `and`, in order (without recursion: a chain of thousands is one deep tree)."""
+    clauses: list[ast._Node] = []
+    waiting = [tree]
+    while waiting:
+        node = waiting.pop()
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+            waiting += [node.right, node.left]
+        else:
+            clauses.append(node)
+    return clauses
 
 
 _BOUNDS = {
