@@ -46,12 +46,40 @@ def test_a_report_keeps_the_main_inbound_streams_rtt_and_bandwidth() -> None:
         ({"type": "inbound-rtp", "kind": "audio", "jitter": float("inf")}, "stats[0].jitter"),
         ({"type": "made-up-stats"}, "stats[0].type"),
         ({"kind": "audio"}, "stats[0]"),
+        # Once 500s, or kept as they came and then breaking the record:
+        ({"type": "inbound-rtp", "kind": "audio", "packetsReceived": "many"}, "stats[0].packetsReceived"),
+        ({"type": "inbound-rtp", "kind": "audio", "jitter": True}, "stats[0].jitter"),
+        ({"type": "remote-inbound-rtp", "roundTripTime": "0.1"}, "stats[0].roundTripTime"),
+        ({"type": "remote-inbound-rtp", "roundTripTime": [0.1]}, "stats[0].roundTripTime"),
+        (
+            {"type": "candidate-pair", "nominated": True, "availableOutgoingBitrate": "fast"},
+            "stats[0].availableOutgoingBitrate",
+        ),
+        ({"type": "inbound-rtp", "kind": "audio", "packetsReceived": 10**400}, "stats[0].packetsReceived"),
+        ({"type": "inbound-rtp", "kind": "audio", "packetsLost": -(2**60)}, "stats[0].packetsLost"),
     ],
 )
 def test_nonsense_is_refused_naming_the_stat(stat: dict[str, Any], name: str) -> None:
     with pytest.raises(InvalidRequest) as refused:
         summarize({"stats": [stat]})
     assert refused.value.parameters == [{"name": name, "reason": "Invalid"}]
+
+
+def test_nulls_are_absent_values_and_unread_fields_may_hold_anything() -> None:
+    summary = summarize(
+        {
+            "stats": [
+                {"type": "inbound-rtp", "kind": "audio", "packetsReceived": 9, "jitter": None, "trackIdentifier": [1]},
+                {"type": "inbound-rtp", "kind": "audio", "packetsReceived": None},
+                {"type": "remote-inbound-rtp", "roundTripTime": None},
+                {"type": "remote-inbound-rtp", "roundTripTime": 0.05, "localId": {"x": 1}},
+                {"type": "candidate-pair", "selected": True, "availableOutgoingBitrate": None},
+            ]
+        }
+    )
+    assert summary["inbound"]["audio"]["packetsReceived"] == 9 and "jitter" not in summary["inbound"]["audio"]
+    assert summary["roundTripTime"] == 0.05
+    assert summary["availableOutgoingBitrate"] is None
 
 
 @pytest.mark.parametrize("body", [None, {}, {"stats": []}, {"stats": "x"}, {"stats": [{}] * 501}])

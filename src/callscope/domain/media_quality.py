@@ -19,7 +19,8 @@ reports that fall in the segment (a report at or after the end belongs to the la
   between two reports; video: averageVideoFrameRate (mean `framesPerSecond`) and
   averageVideoFrameLossPercentage (dropped ÷ received frames, in percent).
 
-Checks: every number must be finite; jitter, round-trip time, bitrate, frame rate and counters
+Checks: the fields callscope reads must be numbers (or null, or absent), every number must be
+finite and within ±2⁵³ (what a browser's getStats can hold); jitter, round-trip time, bitrate, frame rate and counters
 must not be negative and `fractionLost` must lie in [0, 1] (400 otherwise, naming the stat). A
 negative `packetsLost` (RTP counts duplicates that way) is clamped to 0. Stat types of the W3C
 list that callscope does not use are ignored; any other type is an error.
@@ -76,6 +77,8 @@ NON_NEGATIVE = frozenset(
         "availableOutgoingBitrate",
     }
 )
+READ_NUMBERS = NON_NEGATIVE | {"packetsLost", "fractionLost"}  # the fields this module computes with
+MAX_NUMBER = 2**53  # the largest integer a JavaScript number holds exactly
 AUDIO_CODECS = {"opus": "opus", "g722": "g722", "pcma": "pcma", "pcmu": "pcmu", "silk": "silk", "cn": "cn"}
 VIDEO_CODECS = {"av1": "av1", "h264": "h264", "h265": "h265", "h263": "h263"}
 DEVICE_FIELDS = ("captureDeviceName", "renderDeviceName", "captureDeviceDriver", "renderDeviceDriver")
@@ -193,9 +196,11 @@ def _check(index: int, stat: Any) -> None:
         raise _invalid(f"{where}.type", f"{where} has an unknown stats type {stat['type']!r}.")
     for name, value in stat.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
+            if name in READ_NUMBERS and value is not None:
+                raise _invalid(f"{where}.{name}", f"{where}.{name} must be a number, not {value!r:.40}.")
             continue
-        if not math.isfinite(value):
-            raise _invalid(f"{where}.{name}", f"{where}.{name} is not a finite number.")
+        if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_NUMBER:
+            raise _invalid(f"{where}.{name}", f"{where}.{name} is not a finite number within ±2^53.")
         if name in NON_NEGATIVE and value < 0:
             raise _invalid(f"{where}.{name}", f"{where}.{name} cannot be negative ({value}).")
     fraction = stat.get("fractionLost")
@@ -210,9 +215,9 @@ def _inbound(by_id: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]
         kind = stat.get("kind") or stat.get("mediaType")
         if stat["type"] != "inbound-rtp" or kind not in ("audio", "video"):
             continue
-        if kind in streams and streams[kind].get("packetsReceived", 0) >= stat.get("packetsReceived", 0):
+        if kind in streams and streams[kind].get("packetsReceived", 0) >= (stat.get("packetsReceived") or 0):
             continue
-        kept = {name: stat[name] for name in INBOUND_FIELDS if isinstance(stat.get(name), int | float)}
+        kept = {name: stat[name] for name in INBOUND_FIELDS if stat.get(name) is not None}  # numbers, by _check
         kept["packetsLost"] = max(0, kept.get("packetsLost", 0))
         codec = by_id.get(str(stat.get("codecId")), {}).get("mimeType", "")
         kept["codec"] = str(codec).split("/")[-1].lower() or None
@@ -221,15 +226,18 @@ def _inbound(by_id: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]
 
 
 def _transport(by_id: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    rtts = [s["roundTripTime"] for s in by_id.values() if s["type"] == "remote-inbound-rtp" and "roundTripTime" in s]
+    remote = [s for s in by_id.values() if s["type"] == "remote-inbound-rtp"]
     pairs = [s for s in by_id.values() if s["type"] == "candidate-pair" and (s.get("nominated") or s.get("selected"))]
-    if not rtts:
-        rtts = [p["currentRoundTripTime"] for p in pairs if "currentRoundTripTime" in p]
-    rates = [p["availableOutgoingBitrate"] for p in pairs if "availableOutgoingBitrate" in p]
+    rtts = _present(remote, "roundTripTime") or _present(pairs, "currentRoundTripTime")
+    rates = _present(pairs, "availableOutgoingBitrate")
     return {
         "roundTripTime": max(rtts) if rtts else None,
         "availableOutgoingBitrate": max(rates) if rates else None,
     }
+
+
+def _present(stats: Sequence[Mapping[str, Any]], name: str) -> list[float]:
+    return [s[name] for s in stats if s.get(name) is not None]
 
 
 def _extras(body: Mapping[str, Any]) -> dict[str, Any]:
