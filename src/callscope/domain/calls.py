@@ -305,7 +305,8 @@ RATINGS = ("notRated", "bad", "poor", "fair", "good", "excellent")
 def feedback(values: Mapping[str, Any]) -> dict[str, Any]:
     """publishCallQualityFeedback's inputs as they will become the endpoint's `feedback` in the record.
 
-    `rating` uses Graph's userFeedbackRating values; `tokens` maps feedback tokens to booleans;
+    `rating` uses Graph's userFeedbackRating values; `tokens` maps feedback tokens to booleans (a name
+    starting with `@` would be an annotation of the token set, such as its `@odata.type`: refused);
     UCWA's own `mediaEndpoint` and `mediaQualityOfExperience` are kept as given.
     """
     rating = str(values.get("rating") or "notRated")
@@ -314,7 +315,7 @@ def feedback(values: Mapping[str, Any]) -> dict[str, Any]:
     faults = []
     if rating.lower() not in by_lower:
         faults.append({"name": "rating", "reason": "Invalid"})
-    if not isinstance(tokens, dict) or not all(isinstance(v, bool) for v in tokens.values()):
+    if not isinstance(tokens, dict) or not all(isinstance(v, bool) and k[:1] != "@" for k, v in tokens.items()):
         faults.append({"name": "tokens", "reason": "Invalid"})
     text = values.get("text")
     if text is not None and (not isinstance(text, str) or len(text) > 2000):

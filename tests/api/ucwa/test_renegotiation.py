@@ -117,6 +117,9 @@ def test_call_quality_feedback_is_accepted_and_checked(
     bad = alice.client.post(href, json={"rating": "superb", "tokens": {"Echo": "yes"}})
     assert bad.status_code == 400
     assert {p["name"] for p in bad.json()["parameters"]} == {"rating", "tokens"}
+    annotation = alice.client.post(href, json={"rating": "good", "tokens": {"@odata.type": True}})
+    assert annotation.status_code == 400  # it would have replaced the token set's type in the record
+    assert annotation.json()["parameters"] == [{"name": "tokens", "reason": "Invalid"}]
     call_id = alice_session["_links"]["self"]["href"].split("/conversations/")[1].split("/")[0]
     app_id = alice.application["_links"]["self"]["href"].rsplit("/", 1)[1]
     stored = services.calls.get(TENANT, app_id, call_id)
