@@ -106,6 +106,25 @@ def test_an_unknown_enum_member_is_rejected(client: httpx.Client) -> None:
     assert response.json()["error"]["target"] == "$.sessions[0].caller.userAgent.platform"
 
 
+def test_a_version_beyond_64_bits_is_a_400_naming_it(client: httpx.Client) -> None:
+    record = {**big_record(1), "version": 2**70}  # once a 500: neither store has a column for it
+    response = client.post("/callscope/ingest", content=jsonl([record]), headers=NDJSON)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["target"] == "$.version"
+
+
+def test_a_nul_character_anywhere_in_a_document_is_a_400(client: httpx.Client) -> None:
+    """PostgreSQL's text holds no NUL (a participant id carrying one was a 500 there): refused on both stores."""
+    record = big_record(1)
+    record["participants_v2"][0]["id"] = "a\u0000b"
+    response = client.post("/callscope/ingest", content=jsonl([record]), headers=NDJSON)
+    assert response.status_code == 400, response.text
+    assert "NUL" in response.json()["error"]["message"]
+    record["participants_v2"][0]["id"] = "a\\u0000b"  # a backslash, then the letters u0000: text like any other
+    assert client.post("/callscope/ingest", content=jsonl([record]), headers=NDJSON).status_code == 200
+    assert client.get(f"{RECORDS}/$count").text == "1"
+
+
 def test_a_body_over_the_limit_is_413_and_writes_nothing(
     settings: Settings, services: Services, make_token: TokenFactory
 ) -> None:

@@ -32,11 +32,12 @@ DATE_TIME_PATTERN = rf"^{_DATE}T{_TIME}{_OFFSET}\Z"  # \Z: `$` would allow a fin
 DURATION_PATTERN = r"^-?P(?=[0-9]|T[0-9])([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+(\.[0-9]+)?S)?)?\Z"
 
 _INT32 = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
+_INT64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]  # a record's version is stored in a 64-bit column
 _PRIMITIVES: dict[str, Any] = {
     "Edm.String": str,
     "Edm.Boolean": bool,
     "Edm.Int32": _INT32,
-    "Edm.Int64": int,
+    "Edm.Int64": _INT64,
     "Edm.Single": float,
     "Edm.Double": float,
     "Edm.Decimal": float,

@@ -29,6 +29,9 @@ from callscope.storage import call_records as records_store
 CALL_RECORD = "microsoft.graph.callRecords.callRecord"
 # Response annotations a stored document must not keep (every `@odata.` name but `@odata.type`).
 _ANNOTATION = re.compile(rb'@odata\.(?!type")')
+# A NUL character, written as JSON writes it (`\u0000` not preceded by an escaped backslash): PostgreSQL's
+# text cannot hold one, and no Graph client expects one, so no document may carry it, on either store.
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 IN_FLIGHT_PER_PROCESS = 2  # chunks handed to each worker ahead of the one being read back
 
 Prepared = records_domain.StoredRecord | StoredLogRow
@@ -62,6 +65,10 @@ class DocumentPreparer:
 
     def prepare(self, number: int, line: bytes) -> Prepared:
         """One line's record or log row; InvalidDocument names the line and the JSON path of a fault."""
+        if b"\\u0000" in line and _NUL.search(line):
+            raise InvalidDocument(
+                "a string holds a NUL character (\\u0000), which callscope does not store", line=number
+            )
         type_name = self._type_of(number, line)
         value = self._decode(number, line, type_name)
         self._types.fill_open_types(value, type_name)

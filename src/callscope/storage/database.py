@@ -12,9 +12,9 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, PoolProxiedConnection, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
-from callscope.errors import Busy, CallscopeError, Unavailable, UnsupportedStoreVersion
+from callscope.errors import Busy, CallscopeError, InvalidRequest, Unavailable, UnsupportedStoreVersion
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -116,7 +116,10 @@ class StoreHealth:
 
     The store is either unreachable (the server can reach neither the database nor, having no
     backup, anywhere else: `Unavailable`), or it has been migrated by a newer callscope to a schema
-    this process does not know (`UnsupportedStoreVersion`). Any other failure stays unexplained.
+    this process does not know (`UnsupportedStoreVersion`), or it refused a value the request
+    carried (`InvalidRequest`: PostgreSQL's text holds no NUL character, and any id, name or
+    parameter may bring one; the statement failed, so nothing was written). Any other failure stays
+    unexplained.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -127,6 +130,11 @@ class StoreHealth:
         """The meaning of `error` in callscope's error tree, or None."""
         if not isinstance(error, DBAPIError):
             return None
+        if isinstance(error, DataError):
+            return InvalidRequest(
+                f"The request holds a value the database cannot take: {str(error.orig).splitlines()[0]}.",
+                subcode="ParameterValidationFailure",
+            )
         if _waited_for_a_lock(error):
             return Busy("The database is busy with other writes; nothing was changed. Try again shortly.")
         try:

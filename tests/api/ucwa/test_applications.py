@@ -144,6 +144,19 @@ def test_bad_bodies_are_rejected_in_ucwa_form(
     assert response.json().get("subcode") == subcode
 
 
+def test_nul_characters_are_refused_by_name_and_never_reach_the_store(base_url: str, users: None) -> None:
+    """PostgreSQL's text holds no NUL: an input or an id carrying one was a 500 there."""
+    client, applications = signed_in(base_url, "alice@example.com", "pw-alice")
+    body = {"UserAgent": "ua", "EndpointId": "device\u0000", "Culture": "en-US"}
+    response = client.post(applications, json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["parameters"] == [{"name": "endpointid", "reason": "Invalid"}]
+    created = client.create_application(applications).json()
+    looked_up = client.get(created["_links"]["self"]["href"] + "%00")
+    assert looked_up.status_code in (400, 404), looked_up.text  # 400 on PostgreSQL, 404 on SQLite
+    assert looked_up.json()["code"] in ("BadRequest", "NotFound")
+
+
 def test_unacceptable_accept_is_406_and_wrong_methods_405(base_url: str, users: None) -> None:
     client, applications = signed_in(base_url, "alice@example.com", "pw-alice")
     assert client.get(applications, headers={"Accept": "text/html"}).status_code == 406

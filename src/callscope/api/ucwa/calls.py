@@ -6,6 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from callscope.api.ucwa import views
+from callscope.api.ucwa.formats import without_nul
 from callscope.api.ucwa.pipeline import UcwaRequest
 from callscope.domain import calls as domain
 from callscope.domain.calls import Call, CallState
@@ -160,7 +161,7 @@ async def _input_with_sdp(ucwa: UcwaRequest) -> tuple[dict[str, object], str]:
     content_type = (ucwa.request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type == "application/sdp":
         body = (await ucwa.request.body()).decode("utf-8", "replace")
-        return {k.lower(): v for k, v in ucwa.request.query_params.items()}, body
+        return without_nul({k.lower(): v for k, v in ucwa.request.query_params.items()}), body
     values = await ucwa.input()
     offer = values.get("mediaoffer") or values.get("mediaanswer") or values.get("sdp")
     links = values.get("_links")

@@ -167,7 +167,30 @@ def parse_input(body: bytes, content_type: str | None, query: Mapping[str, str])
         values.update({k.lower(): v for k, v in parse_qsl(body.decode("utf-8", "replace"))})
     else:
         raise UnsupportedMediaType(f"The content type '{media_type or 'none'}' is not supported here.")
+    return without_nul(values)
+
+
+def without_nul(values: dict[str, Any]) -> dict[str, Any]:
+    """The inputs, once none holds a NUL character: PostgreSQL's text cannot store one, and a call's
+    subject or context carrying one would reach its Graph record (400 naming the input otherwise)."""
+    for name, value in values.items():
+        if _holds_nul(value):
+            raise InvalidRequest(
+                f"'{name}' holds a NUL character.",
+                subcode="ParameterValidationFailure",
+                parameters=[{"name": name, "reason": "Invalid"}],
+            )
     return values
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return False
 
 
 def _json_input(body: bytes) -> dict[str, Any]:
