@@ -113,6 +113,15 @@ def test_a_version_beyond_64_bits_is_a_400_naming_it(client: httpx.Client) -> No
     assert response.json()["error"]["target"] == "$.version"
 
 
+def test_a_line_nested_past_the_decoders_depth_is_a_400_naming_it(client: httpx.Client) -> None:
+    good = jsonl(demo_records(1)[:1])
+    deep = b'{"id": "x", "sessions": ' + b"[" * 5000 + b"]" * 5000 + b"}\n"  # once a 500 (RecursionError)
+    response = client.post("/callscope/ingest", content=good + deep, headers=NDJSON)
+    assert response.status_code == 400, response.text
+    assert "line 2" in response.json()["error"]["message"]
+    assert client.get(f"{RECORDS}/$count").text == "0"
+
+
 def test_a_nul_character_anywhere_in_a_document_is_a_400(client: httpx.Client) -> None:
     """PostgreSQL's text holds no NUL (a participant id carrying one was a 500 there): refused on both stores."""
     record = big_record(1)

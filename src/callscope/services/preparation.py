@@ -65,6 +65,12 @@ class DocumentPreparer:
 
     def prepare(self, number: int, line: bytes) -> Prepared:
         """One line's record or log row; InvalidDocument names the line and the JSON path of a fault."""
+        try:
+            return self._prepared(number, line)
+        except RecursionError as exc:  # msgspec's, past about 1,000 levels of nesting, or a walk of the value
+            raise InvalidDocument("the document nests too deeply", line=number, path="$") from exc
+
+    def _prepared(self, number: int, line: bytes) -> Prepared:
         if b"\\u0000" in line and _NUL.search(line):
             raise InvalidDocument(
                 "a string holds a NUL character (\\u0000), which callscope does not store", line=number

@@ -47,6 +47,7 @@ def assert_graph_error(response: httpx.Response, status: int, code: str, target:
         ("$top=" + "9" * 5000, "$top"),  # more digits than int parses (once a 500)
         ("$skiptoken=not-a-token", "$skiptoken"),
         ("$skiptoken=WzEsMl0", "$skiptoken"),
+        ("$skiptoken=" + "W1tb" * 1500, "$skiptoken"),  # base64 of 4,500 "[": a RecursionError, once a 500
         ("$select=nonsense", "$select"),
         ("$orderby=startDateTime", "$orderby"),
         ("$search=foo", "$search"),

@@ -104,6 +104,13 @@ def test_bad_subscriptions_are_refused_with_400_naming_the_property(
     assert client.get("/v1.0/subscriptions").json()["value"] == []
 
 
+def test_a_body_nested_past_the_decoders_depth_is_a_400(client: httpx.Client) -> None:
+    deep = b'{"resource": ' + b"[" * 5000 + b"]" * 5000 + b"}"  # msgspec raises RecursionError: once a 500
+    refused = client.post("/v1.0/subscriptions", content=deep, headers={"Content-Type": "application/json"})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["target"] == "body"
+
+
 @pytest.mark.parametrize("handshake", ["wrong", "slow"])
 def test_endpoints_that_do_not_echo_the_token_in_time_are_refused(
     client: httpx.Client, receiver: tuple[Receiver, str], handshake: str

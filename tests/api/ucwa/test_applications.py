@@ -151,10 +151,22 @@ def test_nul_characters_are_refused_by_name_and_never_reach_the_store(base_url: 
     response = client.post(applications, json=body)
     assert response.status_code == 400, response.text
     assert response.json()["parameters"] == [{"name": "endpointid", "reason": "Invalid"}]
+    deep = b'{"UserAgent": "ua", "EndpointId": "d", "Culture": "en-US", "x": ' + b'{"a": ' * 900 + b'"\\u0000"'
+    deep += b"}" * 901  # a NUL at the bottom of 900 levels: looked for without recursion (once a 500)
+    response = client.post(applications, content=deep, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["parameters"] == [{"name": "x", "reason": "Invalid"}]
     created = client.create_application(applications).json()
     looked_up = client.get(created["_links"]["self"]["href"] + "%00")
     assert looked_up.status_code in (400, 404), looked_up.text  # 400 on PostgreSQL, 404 on SQLite
     assert looked_up.json()["code"] in ("BadRequest", "NotFound")
+
+
+def test_a_body_nested_past_the_decoders_depth_is_a_deserialization_failure(base_url: str, users: None) -> None:
+    client, applications = signed_in(base_url, "alice@example.com", "pw-alice")
+    deep = b'{"UserAgent": ' + b"[" * 5000 + b"]" * 5000 + b"}"  # msgspec raises RecursionError: once a 500
+    response = client.post(applications, content=deep, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["subcode"]) == (400, "DeserializationFailure")
 
 
 def test_unacceptable_accept_is_406_and_wrong_methods_405(base_url: str, users: None) -> None:

@@ -295,7 +295,7 @@ def decode_skiptoken(token: str | None, shape: tuple[type, ...]) -> list[Any] | 
         return None
     try:
         state = msgspec.json.decode(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError, msgspec.DecodeError):
+    except (binascii.Error, ValueError, msgspec.DecodeError, RecursionError):  # msgspec: too deep is a RecursionError
         state = None
     if not (
         isinstance(state, list)

@@ -62,5 +62,5 @@ async def _body(request: Request) -> Any:
             raise PayloadTooLarge("The request body is too large.")
     try:
         return msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:  # msgspec raises RecursionError past ~1,000 levels
         raise InvalidRequest(f"The body is not valid JSON: {exc}", target="body") from exc

@@ -184,19 +184,24 @@ def without_nul(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    """Whether any string in a decoded JSON value holds NUL (a walk, not recursion: bodies nest deep)."""
+    waiting = [value]
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, list):
+            waiting += item
+        elif isinstance(item, dict):
+            waiting += [*item.keys(), *item.values()]
     return False
 
 
 def _json_input(body: bytes) -> dict[str, Any]:
     try:
         decoded = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:  # msgspec raises RecursionError past ~1,000 levels
         raise InvalidRequest(f"The body is not valid JSON: {exc}", subcode="DeserializationFailure") from exc
     if not isinstance(decoded, dict):
         raise InvalidRequest("The body must be a JSON object.", subcode="DeserializationFailure")
