@@ -184,8 +184,10 @@ def _url(value: Any, name: str) -> str:
 def _client_state(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > CLIENT_STATE_MAX:
-        raise _invalid(f"clientState must be a string of at most {CLIENT_STATE_MAX} characters.", "clientState")
+    if not isinstance(value, str) or len(value) > CLIENT_STATE_MAX or "\x00" in value:
+        raise _invalid(
+            f"clientState must be a string of at most {CLIENT_STATE_MAX} characters, none of them NUL.", "clientState"
+        )
     return value
 
 

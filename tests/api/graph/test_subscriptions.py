@@ -90,6 +90,7 @@ def test_a_short_expiry_is_raised_to_45_minutes_and_a_participant_filter_is_kept
         ({"expirationDateTime": _ahead(-1)}, "expirationDateTime"),
         ({"expirationDateTime": "next tuesday"}, "expirationDateTime"),
         ({"clientState": "x" * 129}, "clientState"),
+        ({"clientState": "a\u0000b"}, "clientState"),  # stored on SQLite, a 500 on PostgreSQL, before
         ({"notificationUrl": "ftp://example.com/hook"}, "notificationUrl"),
         ({"notificationUrl": "http://127.0.0.1:9/hooks/notify"}, "notificationUrl"),  # nothing listens there
     ],
