@@ -32,8 +32,10 @@ class Users:
 
     def authenticate(self, name: str, password: str) -> User:
         """The user whose name and password these are; Unauthenticated otherwise."""
-        with self._engine.connect() as conn:
-            found = store.find_by_uri(conn, sip_uri(name))
+        found = None
+        if "\x00" not in name:  # no user's name holds one, and PostgreSQL refuses to compare text that does
+            with self._engine.connect() as conn:
+                found = store.find_by_uri(conn, sip_uri(name))
         user, hashed = found if found is not None else (None, None)
         if user is None or hashed is None:
             self._hasher.hash(password)  # same work whether or not the user exists

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
@@ -55,12 +58,37 @@ def test_the_user_resource_challenges_with_ms_rtc_oauth(base_url: str) -> None:
         ({"grant_type": "password", "username": "nobody@example.com", "password": "x"}, "invalid_grant"),
         ({"grant_type": "urn:microsoft.rtc:windows"}, "unsupported_grant_type"),
         ({"grant_type": "password", "username": "alice@example.com"}, "invalid_request"),
+        ({"grant_type": "password", "username": "al\x00ice@example.com", "password": "x"}, "invalid_grant"),  # was 500
     ],
 )
 def test_bad_sign_ins_get_oauth_errors(base_url: str, alice: str, form: dict[str, str], error: str) -> None:
     response = httpx.post(f"{base_url}/WebTicket/oauthtoken", data=form)
     assert response.status_code == 400
     assert response.json() == {"error": error}
+
+
+def test_the_server_answers_others_while_a_password_is_checked(
+    base_url: str, alice: str, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argon2 takes about 0.2 s a password; on the event loop, it held up every live call meanwhile."""
+    checking, released = threading.Event(), threading.Event()
+    authenticate = services.users.authenticate
+
+    def held(name: str, password: str) -> Any:
+        checking.set()
+        released.wait(10)
+        return authenticate(name, password)
+
+    monkeypatch.setattr(services.users, "authenticate", held)
+    form = {"grant_type": "password", "username": alice, "password": "correct horse"}
+    with ThreadPoolExecutor(1) as pool:
+        signing_in = pool.submit(httpx.post, f"{base_url}/WebTicket/oauthtoken", data=form, timeout=30)
+        assert checking.wait(10)
+        try:
+            assert httpx.get(f"{base_url}/healthz", timeout=5).status_code == 200  # while the check is held
+        finally:
+            released.set()
+        assert signing_in.result().status_code == 200
 
 
 def test_a_callscope_token_works_directly(base_url: str, make_token: TokenFactory) -> None:
