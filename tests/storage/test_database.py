@@ -30,5 +30,5 @@ def test_bulk_writes_checkpoint_less_often_on_that_connection_only(services: Ser
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_bulk_writes_change_nothing_on_postgresql(services: Services) -> None:
-    with services.engine.connect() as connection, bulk_writes(connection) as conn:
-        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    with services.engine.connect() as connection, bulk_writes(connection) as conn, conn.begin():
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1  # and no transaction was left open

@@ -20,8 +20,9 @@ reports that fall in the segment (a report at or after the end belongs to the la
   averageVideoFrameLossPercentage (dropped ÷ received frames, in percent).
 
 Checks: the fields callscope reads must be numbers (or null, or absent), every number must be
-finite and within ±2⁵³ (what a browser's getStats can hold); jitter, round-trip time, bitrate, frame rate and counters
-must not be negative and `fractionLost` must lie in [0, 1] (400 otherwise, naming the stat). A
+finite and within ±2⁵³ (what a browser's getStats can hold); jitter, round-trip time, bitrate,
+frame rate and counters must not be negative and `fractionLost` must lie in [0, 1] (400
+otherwise, naming the stat). A
 negative `packetsLost` (RTP counts duplicates that way) is clamped to 0. Stat types of the W3C
 list that callscope does not use are ignored; any other type is an error.
 """

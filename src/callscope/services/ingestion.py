@@ -68,7 +68,7 @@ class Ingestion:
         one write lock, and live calls get it between batches instead of waiting for the whole file.
         Running an interrupted non-atomic import again completes it (what it wrote is then ignored as
         already stored, by the version rule). `written(done, total)` is told, in lines, after each commit.
-        `preparers` checks the lines (in worker processes, for a large file); by default this process does.
+        `preparers` checks the lines (`callscope import`: in worker processes); by default this process does.
         """
         result = ImportResult()
         with _Spool() as spool, preparers or Preparers(self.preparer) as preparing:

@@ -1,11 +1,11 @@
 """Turning JSON lines into what the store writes: checked against the schema, completed, packed.
 
-An import prepares its lines in chunks of a thousand. `Preparers` does it in the importing process,
-or, for a large file, in a pool of worker processes forked from it, which start with the schemas
-already built: decoding and checking a 17 KB record is most of an import's work and holds the GIL,
-so only processes spread it over the cores. Chunks go out and come back in order, a few at a time
-(a file of millions of lines is never all in memory), and a chunk's first invalid line fails the
-import exactly as it would in one process.
+An import prepares its lines in chunks of a thousand. `Preparers` does it in the importing process
+(the HTTP ingest endpoint) or in a pool of worker processes forked from it (`callscope import`),
+which start with the schemas already built: decoding and checking a 17 KB record is most of an
+import's work and holds the GIL, so only processes spread it over the cores. Chunks go out and
+come back in order, a few at a time (a file of millions of lines is never all in memory), and a
+chunk's first invalid line fails the import exactly as it would in one process.
 """
 
 from __future__ import annotations
@@ -169,7 +169,10 @@ def _encode(preparer: DocumentPreparer, chunk: Chunk) -> bytes:
     frame = Frame([], [])
     for number, line in chunk:
         item = preparer.prepare(number, line)
-        (frame.records if isinstance(item, records_domain.StoredRecord) else frame.rows).append(item)  # type: ignore[arg-type]
+        if isinstance(item, records_domain.StoredRecord):
+            frame.records.append(item)
+        else:
+            frame.rows.append(item)
     return _FRAMES.encode(frame)
 
 
