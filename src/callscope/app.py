@@ -137,18 +137,18 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         MetadataEndpoint(services.schemas.csdl),
         IngestEndpoint(services.ingestion, settings.max_body_bytes),
         OpenApiEndpoint(),
-        SubscriptionEndpoints(services.subscriptions),
+        SubscriptionEndpoints(services.subscriptions, offload),
     )
     limiter = RateLimiter(settings.ucwa_requests_per_second, settings.ucwa_request_burst)
     ucwa = UcwaPipeline(verifier, limiter, explain)
     routes += ucwa_routes(
         ucwa,
         Discovery(ucwa, services.users, key),
-        ApplicationEndpoints(services.applications, services.users, services.presence, services.calls),
+        ApplicationEndpoints(services.applications, services.users, services.presence, services.calls, offload),
         EventEndpoint(services.channels, settings.event_channel_floor_seconds),
-        CallEndpoints(services.calls),
-        RenegotiationEndpoints(services.calls, Renegotiations(services.calls)),
-        ContactGroupEndpoints(services.applications, ContactGroups(services.engine)),
+        CallEndpoints(services.calls, offload),
+        RenegotiationEndpoints(services.calls, Renegotiations(services.calls), offload),
+        ContactGroupEndpoints(services.applications, ContactGroups(services.engine), offload),
     )
     hot_cache = Middleware(
         RecordResponseCache,
@@ -196,7 +196,7 @@ async def _expire_unanswered(services: Services, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await services.offload.write(services.calls.expire_unanswered)
-            await services.offload.write(services.calls.drop_silent)
+            await services.offload(services.calls.expire_unanswered)
+            await services.offload(services.calls.drop_silent)
         except Exception:
             log.exception("ending unanswered or silent calls failed")

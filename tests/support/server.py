@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -87,12 +87,20 @@ def answers(port: int, seconds: float) -> bool:
 
 
 @contextmanager
-def sqlite_write_lock(database_url: str) -> Iterator[None]:
-    """SQLite's one write lock, held by another connection (as a long write would) inside the block."""
-    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+def sqlite_write_lock(database_url: str) -> Iterator[Callable[[], None]]:
+    """SQLite's one write lock, held by another connection (as a long write would) inside the block, or until
+    the function it gives is called (from any thread)."""
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False)
     writer.execute("BEGIN IMMEDIATE")
+    guard = threading.Lock()
+
+    def release() -> None:
+        with guard:
+            if writer.in_transaction:
+                writer.execute("ROLLBACK")
+
     try:
-        yield
+        yield release
     finally:
-        writer.execute("ROLLBACK")
+        release()
         writer.close()

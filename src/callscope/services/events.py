@@ -141,10 +141,10 @@ class EventChannels:
         """Answer one P-GET for batch `ack`; `given` timing parameters stick for the channel's later P-GETs."""
         application, stale = await self._offload(self._applications.peek, tenant_id, user_uri, application_id)
         if stale:
-            await self._offload.write(self._applications.refresh, application)
+            await self._offload(self._applications.refresh, application)
         sticky = {**application.pget_timing, **given}
         if sticky != application.pget_timing:
-            await self._offload.write(self._keep_timing, tenant_id, application_id, sticky)
+            await self._offload(self._keep_timing, tenant_id, application_id, sticky)
         timing = Timing(
             timeout=sticky.get("timeout", Timing.timeout),
             medium=sticky.get("medium", Timing.medium),
@@ -162,7 +162,7 @@ class EventChannels:
             return Delivery(ack, events)
         parked_until = self._clock() + timing.timeout * 1_000_000
         if application.outlived_by(parked_until):
-            await self._offload.write(self._park_until, tenant_id, application_id, parked_until)
+            await self._offload(self._park_until, tenant_id, application_id, parked_until)
         key = (tenant_id, application_id)
         slot = self._waiters.park(key, priority)  # before the first look, so no event slips in between
         try:
@@ -180,7 +180,7 @@ class EventChannels:
             now = self._clock()
             release = release_at(pending, timing)
             if (release is not None and release <= now) or now >= deadline:
-                await self._offload.write(self._serve, key, channel, pending)
+                await self._offload(self._serve, key, channel, pending)
                 return Delivery(ack, pending)
             await self._waiters.wait(slot, (min(deadline, release or deadline) - now) / 1_000_000)
 

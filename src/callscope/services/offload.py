@@ -1,12 +1,19 @@
 """Where blocking database work runs, chosen once per engine.
 
-Embedded SQLite answers a keyed lookup in microseconds, less than a hop to a worker thread costs,
-so its reads run inline. PostgreSQL is a network round trip away: its reads go to a worker thread
-so that the event loop keeps serving other requests meanwhile. Writes go to a worker thread
-(`write`): a SQLite writer waits for the one write lock (up to the busy timeout, while another
-writer holds it: an import batch, a live call, another process), and the event loop must not wait
-with it. The one exception is the notifier's outbox claim, whose reasons are where it runs
-(services/notifier.py).
+PostgreSQL is a network round trip away: its work goes to a worker thread, so that the event loop
+serves other requests meanwhile.
+
+Embedded SQLite answers a keyed statement in microseconds, far less than a hop to a worker thread
+costs; worse, a worker thread running Python beside the event loop makes the two fight over the
+interpreter's lock at every statement, since the driver lets go of it around each one. On the
+project's machine a 17 µs lookup took 330 µs of CPU (and 10 ms of wall time) with one other busy
+Python thread, and a live call's setup spent half its server CPU so (docs/benchmarks.md, ninth
+session). So on SQLite the work runs on the event loop, as long as it does not have to wait for the
+database's one write lock: while another connection holds it (an import, another process), the
+work's transactions fail at once (storage/database.py `without_waiting`) and, having written
+nothing, the work runs again in a worker thread, which waits for the lock without holding up the
+loop. Work that has already committed a change when it meets the lock waits where it is instead:
+running it again would do that change twice.
 """
 
 from __future__ import annotations
@@ -18,21 +25,24 @@ from typing import ParamSpec, TypeVar
 import anyio.to_thread
 from sqlalchemy import Engine
 
+from callscope.storage.database import lock_was_held, without_waiting
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 class Offload:
-    """Runs a blocking read inline or in a worker thread, depending on the database; writes in a thread."""
+    """Runs blocking database work on the event loop or in a worker thread, depending on the database."""
 
     def __init__(self, engine: Engine) -> None:
         self._inline = engine.dialect.name == "sqlite"
 
     async def __call__(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         if self._inline:
-            return function(*args, **kwargs)
-        return await self.write(function, *args, **kwargs)
-
-    async def write(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run `function`, which writes (or may), in a worker thread."""
+            with without_waiting() as attempt:
+                try:
+                    return function(*args, **kwargs)
+                except Exception as error:
+                    if attempt.wrote or not lock_was_held(error):
+                        raise
         return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +32,86 @@ def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
         # Reads run on the event loop (services/offload.py) and must never queue for a connection behind
         # worker threads that wait for the write lock: the pool has no ceiling (a SQLite connection is a
         # file handle; anyio lends at most 40 threads) and keeps enough open to avoid reconnecting.
+        # Last in, first out: work on the event loop takes the connection it just gave back, whose page
+        # cache is still warm.
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_seconds},
             pool_size=SQLITE_POOL_SIZE,
             max_overflow=-1,
+            pool_use_lifo=True,
         )
         milliseconds = int(busy_timeout_seconds * 1000)
 
-        def tune(dbapi_connection: Any, _record: Any) -> None:
+        def tune(dbapi_connection: Any, record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
             cursor.close()
+            record.info[_BUSY_MS] = milliseconds
 
         event.listen(engine, "connect", tune)
+        event.listen(engine, "begin", lambda conn: _begin_sqlite(conn, milliseconds))
+        event.listen(engine, "commit", _commit_sqlite)
         return engine
     return create_engine(url, pool_size=POSTGRES_POOL_SIZE, max_overflow=10, pool_pre_ping=True)
+
+
+_BUSY_MS = "callscope_busy_timeout_ms"
+_CHANGES_AT_BEGIN = "callscope_changes_at_begin"
+
+
+@dataclass
+class WriteAttempt:
+    """Work tried without waiting for SQLite's write lock; `wrote` once one of its transactions committed a change."""
+
+    wrote: bool = False
+
+
+_ATTEMPT: ContextVar[WriteAttempt | None] = ContextVar("callscope_write_attempt", default=None)
+
+
+@contextmanager
+def without_waiting() -> Iterator[WriteAttempt]:
+    """Run work whose SQLite transactions fail at once, instead of waiting, while another connection holds the
+    write lock: until the work has committed a change. From then on its transactions wait as usual, since
+    giving up would leave the work half done. On PostgreSQL nothing changes.
+
+    The caller learns from the attempt whether the work may be run again elsewhere (it wrote nothing).
+    """
+    attempt = WriteAttempt()
+    token = _ATTEMPT.set(attempt)
+    try:
+        yield attempt
+    finally:
+        _ATTEMPT.reset(token)
+
+
+def _begin_sqlite(conn: Connection, waiting_ms: int) -> None:
+    """Give the transaction the busy timeout its work allows, and note SQLite's change count."""
+    attempt = _ATTEMPT.get()
+    wanted = 0 if attempt is not None and not attempt.wrote else waiting_ms
+    record = conn.connection
+    dbapi_connection: Any = record.dbapi_connection
+    if record.info.get(_BUSY_MS) != wanted:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={wanted}").close()
+        record.info[_BUSY_MS] = wanted
+    record.info[_CHANGES_AT_BEGIN] = dbapi_connection.total_changes
+
+
+def _commit_sqlite(conn: Connection) -> None:
+    attempt = _ATTEMPT.get()
+    if attempt is not None:
+        record = conn.connection
+        dbapi_connection: Any = record.dbapi_connection
+        if dbapi_connection.total_changes != record.info.get(_CHANGES_AT_BEGIN):
+            attempt.wrote = True
+
+
+def lock_was_held(error: BaseException) -> bool:
+    """True when `error` is a statement that gave up waiting for a lock (SQLite's or PostgreSQL's)."""
+    return isinstance(error, DBAPIError) and _waited_for_a_lock(error)
 
 
 @contextmanager

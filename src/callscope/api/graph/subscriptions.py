@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,6 +12,7 @@ from callscope.api.graph.responses import json_response
 from callscope.auth.principal import Principal
 from callscope.domain.subscriptions import as_graph
 from callscope.errors import InvalidRequest, PayloadTooLarge
+from callscope.services.offload import Offload
 from callscope.services.subscriptions import Subscriptions
 
 MAX_BODY = 64 * 1024
@@ -21,7 +21,8 @@ MAX_BODY = 64 * 1024
 class SubscriptionEndpoints:
     """Create, list, read, renew and delete subscriptions of the caller's tenant."""
 
-    def __init__(self, subscriptions: Subscriptions) -> None:
+    def __init__(self, subscriptions: Subscriptions, offload: Offload) -> None:
+        self._offload = offload
         self._subscriptions = subscriptions
 
     async def collection(self, request: Request, principal: Principal) -> Response:
@@ -31,7 +32,7 @@ class SubscriptionEndpoints:
             body = await _body(request)
             created = await self._subscriptions.create(principal.tenant_id, principal.subject, body)
             return json_response({"@odata.context": f"{context}/$entity", **as_graph(created)}, 201)
-        found = await run_in_threadpool(self._subscriptions.list, principal.tenant_id)
+        found = await self._offload(self._subscriptions.list, principal.tenant_id)
         return json_response({"@odata.context": context, "value": [as_graph(s) for s in found]})
 
     async def item(self, request: Request, principal: Principal) -> Response:
@@ -39,13 +40,13 @@ class SubscriptionEndpoints:
         subscription_id = request.path_params["id"]
         tenant_id = principal.tenant_id
         if request.method == "DELETE":
-            await run_in_threadpool(self._subscriptions.delete, tenant_id, subscription_id)
+            await self._offload(self._subscriptions.delete, tenant_id, subscription_id)
             return Response(status_code=204)
         if request.method == "PATCH":
             body = await _body(request)
-            found = await run_in_threadpool(self._subscriptions.renew, tenant_id, subscription_id, body)
+            found = await self._offload(self._subscriptions.renew, tenant_id, subscription_id, body)
         else:
-            found = await run_in_threadpool(self._subscriptions.get, tenant_id, subscription_id)
+            found = await self._offload(self._subscriptions.get, tenant_id, subscription_id)
         return json_response({"@odata.context": f"{_context(request, 'subscriptions')}/$entity", **as_graph(found)})
 
 

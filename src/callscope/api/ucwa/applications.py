@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from callscope.api.ucwa import views
@@ -11,6 +10,7 @@ from callscope.domain.applications import Application
 from callscope.errors import Conflict, NotFound
 from callscope.services.applications import Applications
 from callscope.services.calls import Calls
+from callscope.services.offload import Offload
 from callscope.services.presence import Presence
 from callscope.services.users import Users
 
@@ -30,7 +30,10 @@ INPUT_NAMES = {"useragent": "userAgent", "endpointid": "endpointId", "culture": 
 class ApplicationEndpoints:
     """Create, read and end applications; read their embedded resources; become available."""
 
-    def __init__(self, applications: Applications, users: Users, presence: Presence, calls: Calls) -> None:
+    def __init__(
+        self, applications: Applications, users: Users, presence: Presence, calls: Calls, offload: Offload
+    ) -> None:
+        self._offload = offload
         self._applications = applications
         self._users = users
         self._presence = presence
@@ -40,7 +43,7 @@ class ApplicationEndpoints:
         """POST applications → 201 with the application (200 with the device's running one)."""
         values = await ucwa.input()
         inputs = {name: _text(values.get(key)) for key, name in INPUT_NAMES.items()}
-        application, created = await run_in_threadpool(
+        application, created = await self._offload(
             self._applications.create, ucwa.principal.tenant_id, ucwa.user_uri, inputs
         )
         resource = views.application(application, self._name(application))
@@ -55,8 +58,8 @@ class ApplicationEndpoints:
         """DELETE one application → 204; its calls end first, seen by the other side."""
         app_id = ucwa.request.path_params["app"]
         await self._own(ucwa)
-        await run_in_threadpool(self._calls.end_for_application, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
-        await run_in_threadpool(self._applications.delete, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
+        await self._offload(self._calls.end_for_application, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
+        await self._offload(self._applications.delete, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
         return Response(status_code=204)
 
     async def embedded(self, ucwa: UcwaRequest) -> Response:
@@ -85,7 +88,7 @@ class ApplicationEndpoints:
         """PUT communication (If-Match, whole resource) → 200 with the new representation."""
         values = await ucwa.input()
         app_id = ucwa.request.path_params["app"]
-        modalities = await run_in_threadpool(
+        modalities = await self._offload(
             self._presence.put_communication,
             ucwa.principal.tenant_id,
             ucwa.user_uri,
@@ -100,7 +103,7 @@ class ApplicationEndpoints:
         """POST me/makeMeAvailable → 204; a second time → 409 AlreadyExists."""
         values = await ucwa.input()
         app_id = ucwa.request.path_params["app"]
-        await run_in_threadpool(
+        await self._offload(
             self._presence.make_available,
             ucwa.principal.tenant_id,
             ucwa.user_uri,
@@ -111,7 +114,7 @@ class ApplicationEndpoints:
 
     async def _own(self, ucwa: UcwaRequest) -> Application:
         app_id = ucwa.request.path_params["app"]
-        return await run_in_threadpool(self._applications.get, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
+        return await self._offload(self._applications.get, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
 
     def _name(self, application: Application) -> str:
         return self._users.display_name(application.tenant_id, application.user_uri)

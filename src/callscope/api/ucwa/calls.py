@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from callscope.api.ucwa import views
@@ -13,6 +12,7 @@ from callscope.domain.calls import Call, CallState
 from callscope.domain.negotiation import from_data_uri
 from callscope.errors import InvalidRequest, NotFound
 from callscope.services.calls import Calls
+from callscope.services.offload import Offload
 from callscope.services.renegotiations import Renegotiations
 
 START_INPUTS = {"to": "to", "operationid": "operationId", "sessioncontext": "sessionContext", "subject": "subject"}
@@ -23,22 +23,21 @@ INPUT_LIMITS = {"to": 256, "operationId": 50, "sessionContext": 50, "subject": 2
 class CallEndpoints:
     """The resources of a call, as each application sees them."""
 
-    def __init__(self, calls: Calls) -> None:
+    def __init__(self, calls: Calls, offload: Offload) -> None:
         self._calls = calls
+        self._offload = offload
 
     async def start(self, ucwa: UcwaRequest) -> Response:
         """POST startAudioVideo → 201 + Location of the outgoing invitation."""
         inputs, sdp = await _invitation_inputs(ucwa)
-        call = await run_in_threadpool(
-            self._calls.start, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), inputs, sdp
-        )
+        call = await self._offload(self._calls.start, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), inputs, sdp)
         href = views.href_of(call.caller_app, "audioVideoInvitation", domain.invitation_id(call))
         return Response(status_code=201, headers={"Location": href})
 
     async def add(self, ucwa: UcwaRequest) -> Response:
         """POST addAudioVideo in an Idle conversation → 201 + Location of the new outgoing invitation."""
         inputs, sdp = await _invitation_inputs(ucwa)
-        call = await run_in_threadpool(
+        call = await self._offload(
             self._calls.add_audio_video,
             ucwa.principal.tenant_id,
             ucwa.user_uri,
@@ -61,7 +60,7 @@ class CallEndpoints:
         values, sdp = await _input_with_sdp(ucwa)
         context = _text(values.get("sessioncontext"))
         _check_lengths({"sessionContext": context})
-        await run_in_threadpool(
+        await self._offload(
             self._calls.accept, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa), sdp, context
         )
         return Response(status_code=204)
@@ -69,7 +68,7 @@ class CallEndpoints:
     async def provisional_answer(self, ucwa: UcwaRequest) -> Response:
         """POST sendProvisionalAnswer (SDP) → 204; the call keeps ringing."""
         _values, sdp = await _input_with_sdp(ucwa)
-        await run_in_threadpool(
+        await self._offload(
             self._calls.provisional_answer, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa), sdp
         )
         return Response(status_code=204)
@@ -85,24 +84,22 @@ class CallEndpoints:
     async def decline(self, ucwa: UcwaRequest) -> Response:
         """POST decline → 204."""
         await ucwa.input()
-        await run_in_threadpool(
-            self._calls.decline, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa)
-        )
+        await self._offload(self._calls.decline, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
         return Response(status_code=204)
 
     async def cancel(self, ucwa: UcwaRequest) -> Response:
         """POST cancel → 204."""
-        await run_in_threadpool(self._calls.cancel, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
+        await self._offload(self._calls.cancel, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
         return Response(status_code=204)
 
     async def stop(self, ucwa: UcwaRequest) -> Response:
         """POST stopAudioVideo → 204; the conversation stays (Idle) for a later addAudioVideo."""
-        await run_in_threadpool(self._calls.stop, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
+        await self._offload(self._calls.stop, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
         return Response(status_code=204)
 
     async def leave(self, ucwa: UcwaRequest) -> Response:
         """DELETE conversation → 204; everything in it ends."""
-        await run_in_threadpool(self._calls.leave, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
+        await self._offload(self._calls.leave, ucwa.principal.tenant_id, ucwa.user_uri, _app(ucwa), _call_id(ucwa))
         return Response(status_code=204)
 
     async def conversation(self, ucwa: UcwaRequest) -> Response:
@@ -133,13 +130,13 @@ class CallEndpoints:
     async def _invited(self, ucwa: UcwaRequest) -> Call:
         """The call of the invitation in the path; 404 once a newer session's invitation replaced it."""
         call_id, number = domain.parse_invitation(_call_id(ucwa))
-        call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), call_id)
+        call = await self._offload(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), call_id)
         if number != call.session_number:
             raise NotFound("That invitation is over; the conversation has a newer one.", subcode="ResourceNotFound")
         return call
 
     async def _call(self, ucwa: UcwaRequest) -> Call:
-        return await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
+        return await self._offload(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
 
 
 async def _invitation_inputs(ucwa: UcwaRequest) -> tuple[dict[str, str | None], str]:
@@ -203,15 +200,16 @@ def _check_lengths(inputs: dict[str, str | None]) -> None:
 class RenegotiationEndpoints:
     """renegotiations, resumeAudio/resumeAudioVideo, answer, dismiss, publishCallQualityFeedback, sibling modalities."""
 
-    def __init__(self, calls: Calls, renegotiations: Renegotiations) -> None:
+    def __init__(self, calls: Calls, renegotiations: Renegotiations, offload: Offload) -> None:
         self._calls = calls
+        self._offload = offload
         self._renegotiations = renegotiations
 
     async def offer(self, ucwa: UcwaRequest) -> Response:
         """POST renegotiations (or a resume) with an SDP offer → 201 with the renegotiation."""
         values, sdp = await _input_with_sdp(ucwa)
         resume = ucwa.request.url.path.rsplit("/", 1)[1].startswith("resume")
-        call, pending = await run_in_threadpool(
+        call, pending = await self._offload(
             self._renegotiations.offer,
             ucwa.principal.tenant_id,
             ucwa.user_uri,
@@ -227,7 +225,7 @@ class RenegotiationEndpoints:
 
     async def get(self, ucwa: UcwaRequest) -> Response:
         """GET a pending renegotiation."""
-        call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
+        call = await self._offload(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
         pending = call.renegotiation
         if pending is None or pending.id != ucwa.request.path_params["renegotiation"]:
             raise NotFound("No such renegotiation is pending.", subcode="ResourceNotFound")
@@ -256,7 +254,7 @@ class RenegotiationEndpoints:
             "mediaEndpoint": values.get("mediaendpoint"),
             "mediaQualityOfExperience": values.get("mediaqualityofexperience"),
         }
-        await run_in_threadpool(
+        await self._offload(
             self._renegotiations.publish_feedback,
             ucwa.principal.tenant_id,
             ucwa.user_uri,
@@ -269,7 +267,7 @@ class RenegotiationEndpoints:
     async def quality(self, ucwa: UcwaRequest) -> Response:
         """POST mediaQualityReports (callscope's extension) with WebRTC getStats() output → 204."""
         values = await ucwa.input()
-        await run_in_threadpool(
+        await self._offload(
             self._renegotiations.report_quality,
             ucwa.principal.tenant_id,
             ucwa.user_uri,
@@ -281,12 +279,12 @@ class RenegotiationEndpoints:
 
     async def modality(self, ucwa: UcwaRequest) -> Response:
         """GET applicationSharing or dataCollaboration of the conversation."""
-        call = await run_in_threadpool(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
+        call = await self._offload(self._calls.get, ucwa.principal.tenant_id, _app(ucwa), _call_id(ucwa))
         rel = ucwa.request.url.path.rsplit("/", 1)[1]
         return ucwa.respond(views.keyed(rel, _app(ucwa), call.id, {"modalities": list(call.modalities)}))
 
     async def _settle(self, ucwa: UcwaRequest, sdp: str | None) -> None:
-        await run_in_threadpool(
+        await self._offload(
             self._renegotiations.settle,
             ucwa.principal.tenant_id,
             ucwa.user_uri,

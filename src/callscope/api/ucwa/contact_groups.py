@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from callscope.api.ucwa.pipeline import UcwaRequest
@@ -11,6 +10,7 @@ from callscope.api.ucwa.views import application_href
 from callscope.domain.contact_groups import ContactGroup
 from callscope.services.applications import Applications
 from callscope.services.contact_groups import ContactGroups
+from callscope.services.offload import Offload
 
 WRITE = frozenset({"Contacts.ReadWrite"})  # UCWA's scope for changing contacts and groups
 
@@ -18,14 +18,15 @@ WRITE = frozenset({"Contacts.ReadWrite"})  # UCWA's scope for changing contacts 
 class ContactGroupEndpoints:
     """List and create groups; read and remove one."""
 
-    def __init__(self, applications: Applications, groups: ContactGroups) -> None:
+    def __init__(self, applications: Applications, groups: ContactGroups, offload: Offload) -> None:
+        self._offload = offload
         self._applications = applications
         self._groups = groups
 
     async def list(self, ucwa: UcwaRequest) -> Response:
         """GET myGroups: `defaultGroup` and one `group` link per own group."""
         app_id = await self._own(ucwa)
-        groups = await run_in_threadpool(self._groups.list, ucwa.principal.tenant_id, ucwa.user_uri)
+        groups = await self._offload(self._groups.list, ucwa.principal.tenant_id, ucwa.user_uri)
         return ucwa.respond(my_groups(app_id, groups))
 
     async def create(self, ucwa: UcwaRequest) -> Response:
@@ -33,9 +34,7 @@ class ContactGroupEndpoints:
         ucwa.principal.require_any(WRITE)
         app_id = await self._own(ucwa)
         values = await ucwa.input()
-        group = await run_in_threadpool(
-            self._groups.create, ucwa.principal.tenant_id, ucwa.user_uri, values.get("name")
-        )
+        group = await self._offload(self._groups.create, ucwa.principal.tenant_id, ucwa.user_uri, values.get("name"))
         resource = group_view(app_id, group)
         return ucwa.respond(resource, 201, {"Location": resource.href})
 
@@ -43,7 +42,7 @@ class ContactGroupEndpoints:
         """GET one group."""
         app_id = await self._own(ucwa)
         number = ucwa.request.path_params["group"]
-        group = await run_in_threadpool(self._groups.get, ucwa.principal.tenant_id, ucwa.user_uri, number)
+        group = await self._offload(self._groups.get, ucwa.principal.tenant_id, ucwa.user_uri, number)
         return ucwa.respond(group_view(app_id, group))
 
     async def delete(self, ucwa: UcwaRequest) -> Response:
@@ -51,12 +50,12 @@ class ContactGroupEndpoints:
         ucwa.principal.require_any(WRITE)
         await self._own(ucwa)
         number = ucwa.request.path_params["group"]
-        await run_in_threadpool(self._groups.remove, ucwa.principal.tenant_id, ucwa.user_uri, number)
+        await self._offload(self._groups.remove, ucwa.principal.tenant_id, ucwa.user_uri, number)
         return Response(status_code=204)
 
     async def _own(self, ucwa: UcwaRequest) -> str:
         app_id = str(ucwa.request.path_params["app"])
-        await run_in_threadpool(self._applications.get, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
+        await self._offload(self._applications.get, ucwa.principal.tenant_id, ucwa.user_uri, app_id)
         return app_id
 
 
