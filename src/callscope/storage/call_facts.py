@@ -8,17 +8,20 @@ import msgspec
 from sqlalchemy import Connection, bindparam, func, insert, select
 
 from callscope.domain.call_history import Fact, FactKind
+from callscope.storage.compiled import Compiled
 from callscope.storage.tables import call_facts
 
 _c = call_facts.c
 _OF_CALL = (_c.tenant_id == bindparam("tenant_id"), _c.call_id == bindparam("call_id"))
-_LAST = select(func.max(_c.seq)).where(*_OF_CALL)  # built once: every change of a call asks
-_INSERT = insert(call_facts)
+# Every change of a call runs these: compiled once, run on the cursor.
+_LAST = Compiled(select(func.max(_c.seq)).where(*_OF_CALL))
+_INSERT = Compiled(insert(call_facts).values({c.name: bindparam(c.name) for c in call_facts.c}))
+_ALL = Compiled(select(_c.at_us, _c.kind, _c.app, _c.data).where(*_OF_CALL).order_by(_c.seq))
 
 
 def append(conn: Connection, tenant_id: str, call_id: str, facts: Sequence[Fact]) -> None:
     """Add facts after the call's last one (the caller holds the call's row for the transaction)."""
-    last = conn.execute(_LAST, {"tenant_id": tenant_id, "call_id": call_id}).scalar_one_or_none()
+    last = _LAST.rows(conn, {"tenant_id": tenant_id, "call_id": call_id})[0][0]
     first = (last or 0) + 1
     rows = [
         {
@@ -32,14 +35,10 @@ def append(conn: Connection, tenant_id: str, call_id: str, facts: Sequence[Fact]
         }
         for n, fact in enumerate(facts)
     ]
-    conn.execute(_INSERT, rows)
+    _INSERT.run_many(conn, rows)
 
 
 def find_all(conn: Connection, tenant_id: str, call_id: str) -> list[Fact]:
     """Every fact of a call, in writing order."""
-    rows = conn.execute(
-        select(_c.at_us, _c.kind, _c.app, _c.data)
-        .where(_c.tenant_id == tenant_id, _c.call_id == call_id)
-        .order_by(_c.seq)
-    )
-    return [Fact(FactKind(row.kind), row.at_us, row.app, msgspec.json.decode(row.data)) for row in rows]
+    rows = _ALL.rows(conn, {"tenant_id": tenant_id, "call_id": call_id})
+    return [Fact(FactKind(kind), at_us, app, msgspec.json.decode(data)) for at_us, kind, app, data in rows]

@@ -45,6 +45,7 @@ class RecordQuery:
 _BY_KEY = (call_records.c.tenant_id == bindparam("tenant_id"), call_records.c.id == bindparam("record_id"))
 _DOCUMENT = select(call_records.c.document).where(*_BY_KEY)
 _VERSION = select(call_records.c.version).where(*_BY_KEY)
+_FIND_VERSION = Compiled(_VERSION)
 # An import writes thousands of rows a second: run on the driver's cursor, compiled once (decision 0008).
 _INSERT_RECORDS = Compiled(insert(call_records).values({c.name: bindparam(f"v_{c.name}") for c in call_records.c}))
 _INSERT_LINKS = Compiled(
@@ -175,8 +176,8 @@ def _conditions(tenant_id: str, query: RecordQuery) -> list[ColumnElement[bool]]
 
 def find_version(conn: Connection, tenant_id: str, record_id: str) -> int | None:
     """The stored version of a record, or None; cheap (no document is read)."""
-    row = conn.execute(_VERSION, {"tenant_id": tenant_id, "record_id": record_id}).first()
-    return int(row[0]) if row else None
+    rows = _FIND_VERSION.rows(conn, {"tenant_id": tenant_id, "record_id": record_id})
+    return int(rows[0][0]) if rows else None
 
 
 class VersionReader:

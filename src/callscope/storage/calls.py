@@ -112,17 +112,21 @@ def list_connected_with_silent_side(conn: Connection, active_since_us: int) -> l
     return [_call(row._mapping) for row in rows]
 
 
+_a = applications.c
+# Every call start asks: compiled once, run on the cursor.
+_AVAILABLE = Compiled(
+    select(_a.id)
+    .where(
+        _a.tenant_id == bindparam("tenant_id"),
+        _a.user_uri == bindparam("user_uri"),
+        _a.modalities.is_not(None),
+        or_(_a.last_seen_us >= bindparam("seen_since_us"), _a.parked_until_us >= bindparam("seen_since_us")),
+    )
+    .order_by(_a.id)
+)
+
+
 def available_applications(conn: Connection, tenant_id: str, user_uri: str, seen_since_us: int) -> list[str]:
     """Ids of a user's live applications that made themselves available."""
-    a = applications.c
-    rows = conn.execute(
-        select(a.id)
-        .where(
-            a.tenant_id == tenant_id,
-            a.user_uri == user_uri,
-            a.modalities.is_not(None),
-            or_(a.last_seen_us >= seen_since_us, a.parked_until_us >= seen_since_us),
-        )
-        .order_by(a.id)
-    )
-    return [row.id for row in rows]
+    found = _AVAILABLE.rows(conn, {"tenant_id": tenant_id, "user_uri": user_uri, "seen_since_us": seen_since_us})
+    return [row[0] for row in found]

@@ -48,6 +48,15 @@ class Compiled:
         finally:
             cursor.close()
 
+    def all(self, conn: Connection, params: Params) -> list[dict[str, Any]]:
+        """Every row by column name."""
+        cursor = self._execute(conn, params)
+        try:
+            names = [c[0] for c in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
     def run(self, conn: Connection, params: Params) -> int:
         """Run a change; the number of rows it touched."""
         cursor = self._execute(conn, params)

@@ -5,12 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from callscope.domain.subscriptions import Subscription
+from callscope.storage.compiled import Compiled
 from callscope.storage.tables import subscriptions
 
 _c = subscriptions.c
+# Every ended call asks: compiled once, run on the cursor.
+_LIVE = Compiled(
+    select(subscriptions)
+    .where(_c.tenant_id == bindparam("tenant_id"), _c.expires_us > bindparam("now_us"))
+    .order_by(_c.created_us, _c.id)
+)
 
 
 def _row(subscription: Subscription) -> dict[str, Any]:
@@ -18,7 +25,7 @@ def _row(subscription: Subscription) -> dict[str, Any]:
 
 
 def _subscription(row: Any) -> Subscription:
-    values = dict(row._mapping)
+    values = dict(row if isinstance(row, dict) else row._mapping)
     return Subscription(**{**values, "change_types": tuple(values["change_types"].split(","))})
 
 
@@ -35,10 +42,7 @@ def find(conn: Connection, tenant_id: str, subscription_id: str) -> Subscription
 
 def find_live(conn: Connection, tenant_id: str, now_us: int) -> list[Subscription]:
     """A tenant's subscriptions that have not expired, oldest first."""
-    rows = conn.execute(
-        select(subscriptions).where(_c.tenant_id == tenant_id, _c.expires_us > now_us).order_by(_c.created_us, _c.id)
-    )
-    return [_subscription(row) for row in rows]
+    return [_subscription(row) for row in _LIVE.all(conn, {"tenant_id": tenant_id, "now_us": now_us})]
 
 
 def save_expiry(conn: Connection, subscription: Subscription) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from callscope.domain.users import User
+from callscope.storage.compiled import Compiled
 from callscope.storage.tables import users
 
 
@@ -16,13 +17,15 @@ def find_by_uri(conn: Connection, uri: str) -> tuple[User, str | None] | None:
     return User(row.tenant_id, row.uri, row.display_name), row.password_hash
 
 
-_BY_URI = select(users).where(users.c.tenant_id == bindparam("key_tenant"), users.c.uri == bindparam("key_uri"))
+_BY_URI = Compiled(
+    select(users).where(users.c.tenant_id == bindparam("key_tenant"), users.c.uri == bindparam("key_uri"))
+)
 
 
 def find(conn: Connection, tenant_id: str, uri: str) -> User | None:
     """A user of a tenant."""
-    row = conn.execute(_BY_URI, {"key_tenant": tenant_id, "key_uri": uri}).first()
-    return User(row.tenant_id, row.uri, row.display_name) if row else None
+    row = _BY_URI.first(conn, {"key_tenant": tenant_id, "key_uri": uri})
+    return User(row["tenant_id"], row["uri"], row["display_name"]) if row else None
 
 
 def save(conn: Connection, user: User, password_hash: str | None) -> None:
