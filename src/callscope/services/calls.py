@@ -181,13 +181,12 @@ class Calls:
 
     def _hang_up(self, tenant_id: str, user_uri: str, app_id: str, call_id: str, *, leave: bool) -> Call:
         self._applications.get(tenant_id, user_uri, app_id)
-        call = self.get(tenant_id, app_id, call_id)
-        if call.state is CallState.RINGING:
-            caller = app_id == call.caller_app
-            outcome = Outcome.CANCELED if caller else Outcome.DECLINED
-            return self.change(tenant_id, call_id, app_id, self._ringing_ends(app_id, outcome, not caller, leave))
 
         def change(conn: Connection, call: Call) -> tuple[Call, list[Key]]:
+            if call.state is CallState.RINGING:
+                caller = app_id == call.caller_app
+                outcome = Outcome.CANCELED if caller else Outcome.DECLINED
+                return self._ringing_ends(app_id, outcome, not caller, leave)(conn, call)
             after = self._hung_up(call, CallState.ENDED if leave else CallState.IDLE, Outcome.HUNG_UP)
             return after, self._publish_end(conn, call, after)
 

@@ -174,28 +174,29 @@ class EventChannels:
 
     async def _await_events(self, key: Key, slot: _Slot, ack: int, channel: Channel, timing: Timing) -> Delivery:
         deadline = self._clock() + timing.timeout * 1_000_000
-        after_id = acknowledge(channel).acked_id
         while True:
-            pending = await self._offload(self._between, key[0], key[1], after_id, None)
-            now = self._clock()
-            release = release_at(pending, timing)
-            if (release is not None and release <= now) or now >= deadline:
-                await self._offload(self._serve, key, channel, pending)
+            served, pending, release = await self._offload(self._look, key, channel, timing, deadline)
+            if served:
                 return Delivery(ack, pending)
-            await self._waiters.wait(slot, (min(deadline, release or deadline) - now) / 1_000_000)
+            await self._waiters.wait(slot, (min(deadline, release or deadline) - self._clock()) / 1_000_000)
 
-    def _serve(self, key: Key, channel: Channel, events: list[Event]) -> None:
-        """Serve `events` as the batch after `channel`'s, acknowledging its last one (whose events go).
-
-        Only if the channel still stands where this P-GET found it: a newer P-GET may have moved it on.
-        """
+    def _look(self, key: Key, channel: Channel, timing: Timing, deadline: int) -> tuple[bool, list[Event], int | None]:
+        """The events after `channel`'s last batch, and when they are due. Once they are (or the P-GET's time is
+        up) they are served, in the same transaction, as the next batch, acknowledging the last one (whose
+        events go): only if the channel still stands where this P-GET found it, since a newer P-GET may have
+        moved it on. Returns whether they were served, the events, and when they are due."""
         tenant_id, application_id = key
         acknowledged = acknowledge(channel)
         with self._engine.begin() as conn:
-            if applications_store.advance_channel(
-                conn, tenant_id, application_id, channel.batch, serve(acknowledged, events)
+            pending = store.list_between(conn, tenant_id, application_id, acknowledged.acked_id, None)
+            now = self._clock()
+            release = release_at(pending, timing)
+            due = (release is not None and release <= now) or now >= deadline
+            if due and applications_store.advance_channel(
+                conn, tenant_id, application_id, channel.batch, serve(acknowledged, pending)
             ):
                 store.forget_upto(conn, tenant_id, application_id, acknowledged.acked_id)
+        return due, pending, release
 
     def _keep_timing(self, tenant_id: str, application_id: str, timing: dict[str, int]) -> None:
         with self._engine.begin() as conn:

@@ -52,19 +52,20 @@ def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
             record.info[_BUSY_MS] = milliseconds
 
         event.listen(engine, "connect", tune)
-        event.listen(engine, "begin", lambda conn: _begin_sqlite(conn, milliseconds))
-        event.listen(engine, "commit", _commit_sqlite)
+        # Pool events, not the connection's: those would put SQLAlchemy's event dispatch in every statement.
+        event.listen(engine, "checkout", lambda dbapi, record, _proxy: _lend_sqlite(dbapi, record, milliseconds))
+        event.listen(engine, "checkin", _take_back_sqlite)
         return engine
     return create_engine(url, pool_size=POSTGRES_POOL_SIZE, max_overflow=10, pool_pre_ping=True)
 
 
 _BUSY_MS = "callscope_busy_timeout_ms"
-_CHANGES_AT_BEGIN = "callscope_changes_at_begin"
+_CHANGES_AT_CHECKOUT = "callscope_changes_at_checkout"
 
 
 @dataclass
 class WriteAttempt:
-    """Work tried without waiting for SQLite's write lock; `wrote` once one of its transactions committed a change."""
+    """Work tried without waiting for SQLite's write lock; `wrote` once it has changed rows."""
 
     wrote: bool = False
 
@@ -74,11 +75,13 @@ _ATTEMPT: ContextVar[WriteAttempt | None] = ContextVar("callscope_write_attempt"
 
 @contextmanager
 def without_waiting() -> Iterator[WriteAttempt]:
-    """Run work whose SQLite transactions fail at once, instead of waiting, while another connection holds the
-    write lock: until the work has committed a change. From then on its transactions wait as usual, since
-    giving up would leave the work half done. On PostgreSQL nothing changes.
+    """Run work whose SQLite statements fail at once, instead of waiting, while another connection holds the
+    write lock: until the work has changed rows. Connections it borrows from the pool after that wait as usual,
+    since giving up would leave the work half done. On PostgreSQL nothing changes.
 
-    The caller learns from the attempt whether the work may be run again elsewhere (it wrote nothing).
+    The caller learns from the attempt whether the work may be run again elsewhere (it changed nothing). Rows
+    changed and rolled back count as written too (SQLite's count of changes cannot tell them apart), which
+    errs on the side of not running the work twice.
     """
     attempt = WriteAttempt()
     token = _ATTEMPT.set(attempt)
@@ -88,25 +91,22 @@ def without_waiting() -> Iterator[WriteAttempt]:
         _ATTEMPT.reset(token)
 
 
-def _begin_sqlite(conn: Connection, waiting_ms: int) -> None:
-    """Give the transaction the busy timeout its work allows, and note SQLite's change count."""
+def _lend_sqlite(dbapi_connection: Any, record: Any, waiting_ms: int) -> None:
+    """Give the connection the busy timeout its borrower allows, and note SQLite's count of changes."""
     attempt = _ATTEMPT.get()
     wanted = 0 if attempt is not None and not attempt.wrote else waiting_ms
-    record = conn.connection
-    dbapi_connection: Any = record.dbapi_connection
     if record.info.get(_BUSY_MS) != wanted:
         dbapi_connection.execute(f"PRAGMA busy_timeout={wanted}").close()
         record.info[_BUSY_MS] = wanted
-    record.info[_CHANGES_AT_BEGIN] = dbapi_connection.total_changes
+    record.info[_CHANGES_AT_CHECKOUT] = dbapi_connection.total_changes
 
 
-def _commit_sqlite(conn: Connection) -> None:
+def _take_back_sqlite(dbapi_connection: Any, record: Any) -> None:
+    """An attempt whose borrowed connection changed rows (committed, or rolled back: either way) has written."""
     attempt = _ATTEMPT.get()
-    if attempt is not None:
-        record = conn.connection
-        dbapi_connection: Any = record.dbapi_connection
-        if dbapi_connection.total_changes != record.info.get(_CHANGES_AT_BEGIN):
-            attempt.wrote = True
+    changed = dbapi_connection is not None and dbapi_connection.total_changes != record.info.get(_CHANGES_AT_CHECKOUT)
+    if attempt is not None and changed:
+        attempt.wrote = True
 
 
 def lock_was_held(error: BaseException) -> bool:
