@@ -79,7 +79,7 @@ def create_services(settings: Settings) -> Services:
     engine = connect(settings.effective_database_url, settings.sqlite_busy_timeout_seconds)
     migrate(engine)
     schemas = load_schemas()
-    offload = Offload(engine)
+    offload = Offload(engine, settings.sqlite_busy_timeout_seconds)
     users = Users(engine)
     applications = Applications(engine)
     channels = EventChannels(engine, applications, offload, Waiters(), shared=settings.shared_store)
