@@ -131,7 +131,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         LogRowsEndpoints(services.log_rows, shapers, offload),
         functions,
     )
-    routes = build_routes(
+    graph_routes = build_routes(
         pipeline,
         graph,
         MetadataEndpoint(services.schemas.csdl),
@@ -141,14 +141,17 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     )
     limiter = RateLimiter(settings.ucwa_requests_per_second, settings.ucwa_request_burst)
     ucwa = UcwaPipeline(verifier, limiter, explain)
-    routes += ucwa_routes(
-        ucwa,
-        Discovery(ucwa, services.users, key),
-        ApplicationEndpoints(services.applications, services.users, services.presence, services.calls, offload),
-        EventEndpoint(services.channels, settings.event_channel_floor_seconds),
-        CallEndpoints(services.calls, offload),
-        RenegotiationEndpoints(services.calls, Renegotiations(services.calls), offload),
-        ContactGroupEndpoints(services.applications, ContactGroups(services.engine), offload),
+    routes = (
+        ucwa_routes(
+            ucwa,
+            Discovery(ucwa, services.users, key),
+            ApplicationEndpoints(services.applications, services.users, services.presence, services.calls, offload),
+            EventEndpoint(services.channels, settings.event_channel_floor_seconds),
+            CallEndpoints(services.calls, offload),
+            RenegotiationEndpoints(services.calls, Renegotiations(services.calls), offload),
+            ContactGroupEndpoints(services.applications, ContactGroups(services.engine), offload),
+        )
+        + graph_routes
     )
     hot_cache = Middleware(
         RecordResponseCache,

@@ -13,7 +13,13 @@ from sqlalchemy.exc import OperationalError
 
 from callscope.app import Services
 from callscope.config import Settings
-from callscope.storage.database import BULK_CHECKPOINT_PAGES, bulk_writes, lock_was_held, without_waiting
+from callscope.storage.database import (
+    BULK_CHECKPOINT_PAGES,
+    bulk_writes,
+    lock_was_held,
+    repeatable,
+    without_waiting,
+)
 from tests.support.server import sqlite_write_lock
 
 
@@ -83,3 +89,19 @@ def test_without_waiting_notes_a_committed_change_and_waits_after_it(services: S
                 conn.execute(text("INSERT INTO lock_probe VALUES (2)"))
     with services.engine.connect() as conn:
         assert conn.execute(text("SELECT n FROM lock_probe ORDER BY n")).scalars().all() == [1, 2]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_repeatable_change_does_not_count_as_the_attempts_change(services: Services) -> None:
+    with services.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE lock_probe (n INTEGER)"))
+    with without_waiting() as attempt:
+        with repeatable(), services.engine.begin() as conn:
+            conn.execute(text("INSERT INTO lock_probe VALUES (1)"))
+        assert not attempt.wrote
+        with services.engine.begin() as conn:
+            conn.execute(text("INSERT INTO lock_probe VALUES (2)"))
+        assert attempt.wrote
+        with repeatable(), services.engine.begin() as conn:
+            conn.execute(text("INSERT INTO lock_probe VALUES (3)"))
+        assert attempt.wrote  # what came before still counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 import zlib
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ def supported_modalities(values: object) -> tuple[str, ...]:
 PUT_MARKER = "please pass this in a PUT request"
 
 
+@functools.lru_cache(maxsize=4096)  # rendered with every communication resource and event of it
 def put_token(application_id: str) -> str:
     """The per-resource GUID a client must echo in a PUT (UCWA's guard against partial updates)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"callscope:communication:{application_id}"))

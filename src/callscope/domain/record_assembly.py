@@ -10,6 +10,7 @@ invitation to end, both carrying its failureInfo.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ def record_id(tenant_id: str, call_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"callscope:{tenant_id}:{call_id}"))
 
 
+@functools.lru_cache(maxsize=4096)  # asked for each endpoint of each record written
 def user_id(uri: str) -> str:
     """A user's Graph id: a GUID derived from the SIP URI (what `participants_v2/any(...)` filters on)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, uri))

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from callscope.domain.applications import Application, check_inputs
 from callscope.errors import Gone, NotFound
 from callscope.storage import applications as store
+from callscope.storage.database import repeatable
 
 Clock = Callable[[], int]  # microseconds since the epoch
 TOUCH_EVERY_US = 30_000_000  # how stale `last_seen` may get before a request refreshes it
@@ -72,7 +73,7 @@ class Applications:
         """Record that a peeked application was heard from; if it had expired, remove it and raise 410."""
         now = self._clock()
         expired = application.expired(now)
-        with self._engine.begin() as conn:
+        with repeatable(), self._engine.begin() as conn:  # a second run sets the same, or finds it gone
             if expired:
                 store.remove(conn, application.tenant_id, application.id)  # committed before the 410 below
             else:

@@ -91,6 +91,19 @@ def without_waiting() -> Iterator[WriteAttempt]:
         _ATTEMPT.reset(token)
 
 
+@contextmanager
+def repeatable() -> Iterator[None]:
+    """Changes made inside may be made again without harm (a timestamp set to now): they do not count as the
+    change of the work being attempted, which may then still run again after meeting the lock."""
+    attempt = _ATTEMPT.get()
+    wrote = attempt is not None and attempt.wrote
+    try:
+        yield
+    finally:
+        if attempt is not None:
+            attempt.wrote = wrote
+
+
 def _lend_sqlite(dbapi_connection: Any, record: Any, waiting_ms: int) -> None:
     """Give the connection the busy timeout its borrower allows, and note SQLite's count of changes."""
     attempt = _ATTEMPT.get()

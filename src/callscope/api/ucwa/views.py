@@ -23,29 +23,44 @@ def application_href(application_id: str) -> str:
     return f"{APPLICATIONS}/{application_id}"
 
 
+# Resources right under an application, by rel: the path after the application's.
+_UNDER_APPLICATION = {
+    "application": "",
+    "me": "/me",
+    "people": "/people",
+    "onlineMeetings": "/onlineMeetings",
+    "communication": "/communication",
+    "events": "/events",
+    "startAudioVideo": "/communication/audioVideoInvitations",
+}
+# Resources of a conversation, by rel: the path after the conversation's.
+_UNDER_CONVERSATION = {
+    "conversation": "",
+    "audioVideo": "/audioVideo",
+    "audioVideoSession": "/audioVideo/audioVideoSession",
+    "applicationSharing": "/applicationSharing",
+    "dataCollaboration": "/dataCollaboration",
+}
+
+
 def href_of(application_id: str, rel: str, key: str) -> str:
     """The href of a resource an application sees, by rel and key."""
     base = application_href(application_id)
+    under = _UNDER_APPLICATION.get(rel)
+    if under is not None:
+        return base + under
     call_id, _, sub_key = key.partition("/")
     conversation = f"{base}/communication/conversations/{call_id}"
-    session = f"{conversation}/audioVideo/audioVideoSession"
-    return {
-        "application": base,
-        "me": f"{base}/me",
-        "people": f"{base}/people",
-        "onlineMeetings": f"{base}/onlineMeetings",
-        "communication": f"{base}/communication",
-        "events": f"{base}/events",
-        "startAudioVideo": f"{base}/communication/audioVideoInvitations",
-        "audioVideoInvitation": f"{base}/communication/audioVideoInvitations/{key}",
-        "conversation": conversation,
-        "audioVideo": f"{conversation}/audioVideo",
-        "audioVideoSession": session,
-        "audioVideoRenegotiation": f"{session}/renegotiations/{sub_key}",
-        "audioVideoNegotiation": f"{base}/communication/audioVideoInvitations/{call_id}/audioVideoNegotiation",
-        "applicationSharing": f"{conversation}/applicationSharing",
-        "dataCollaboration": f"{conversation}/dataCollaboration",
-    }.get(rel, f"{base}/{rel}/{key}")
+    under = _UNDER_CONVERSATION.get(rel)
+    if under is not None:
+        return conversation + under
+    if rel == "audioVideoInvitation":
+        return f"{base}/communication/audioVideoInvitations/{key}"
+    if rel == "audioVideoRenegotiation":
+        return f"{conversation}/audioVideo/audioVideoSession/renegotiations/{sub_key}"
+    if rel == "audioVideoNegotiation":
+        return f"{base}/communication/audioVideoInvitations/{call_id}/audioVideoNegotiation"
+    return f"{base}/{rel}/{key}"
 
 
 def me(application_id: str, snapshot: dict[str, Any]) -> Resource:
