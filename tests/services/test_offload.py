@@ -34,7 +34,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url=database_url, sqlite_busy_timeout_seconds=5)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL reads go to worker threads
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL work goes to worker threads
 def test_a_read_on_the_event_loop_finds_a_connection_while_many_writers_wait_for_the_lock(
     services: Services, database_url: str
 ) -> None:
@@ -60,8 +60,13 @@ def test_a_read_on_the_event_loop_finds_a_connection_while_many_writers_wait_for
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_on_sqlite_work_runs_on_the_event_loop_while_the_lock_is_free(services: Services) -> None:
+    def work() -> int:  # writes, as a call's change does
+        with services.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE offload_probe (n INTEGER)"))
+        return threading.get_ident()
+
     async def scenario() -> tuple[int, int]:
-        return threading.get_ident(), await services.offload(threading.get_ident)
+        return threading.get_ident(), await services.offload(work)
 
     loop_thread, work_thread = anyio.run(scenario)
     assert work_thread == loop_thread

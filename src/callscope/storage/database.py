@@ -29,8 +29,8 @@ POSTGRES_POOL_SIZE = 20  # connections each server process keeps; also its numbe
 def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
     """An engine for the URL; SQLite files get WAL, and writes wait that long for the write lock."""
     if url.startswith("sqlite"):
-        # Reads run on the event loop (services/offload.py) and must never queue for a connection behind
-        # worker threads that wait for the write lock: the pool has no ceiling (a SQLite connection is a
+        # Work runs on the event loop (services/offload.py) and must never queue for a connection behind
+        # worker threads that wait for the write lock (HTTP imports): the pool has no ceiling (a SQLite connection is a
         # file handle; anyio lends at most 40 threads) and keeps enough open to avoid reconnecting.
         # Last in, first out: work on the event loop takes the connection it just gave back, whose page
         # cache is still warm.
@@ -79,7 +79,7 @@ def without_waiting() -> Iterator[WriteAttempt]:
     write lock: until the work has changed rows. Connections it borrows from the pool after that wait as usual,
     since giving up would leave the work half done. On PostgreSQL nothing changes.
 
-    The caller learns from the attempt whether the work may be run again elsewhere (it changed nothing). Rows
+    The caller learns from the attempt whether the work may be run again (it changed nothing). Rows
     changed and rolled back count as written too (SQLite's count of changes cannot tell them apart), which
     errs on the side of not running the work twice.
     """

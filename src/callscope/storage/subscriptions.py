@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -24,8 +25,8 @@ def _row(subscription: Subscription) -> dict[str, Any]:
     return {**asdict(subscription), "change_types": ",".join(subscription.change_types)}
 
 
-def _subscription(row: Any) -> Subscription:
-    values = dict(row if isinstance(row, dict) else row._mapping)
+def _subscription(row: Mapping[Any, Any]) -> Subscription:
+    values = dict(row)
     return Subscription(**{**values, "change_types": tuple(values["change_types"].split(","))})
 
 
@@ -37,7 +38,7 @@ def add(conn: Connection, subscription: Subscription) -> None:
 def find(conn: Connection, tenant_id: str, subscription_id: str) -> Subscription | None:
     """A tenant's subscription by id."""
     row = conn.execute(select(subscriptions).where(_c.tenant_id == tenant_id, _c.id == subscription_id)).first()
-    return _subscription(row) if row else None
+    return _subscription(row._mapping) if row else None
 
 
 def find_live(conn: Connection, tenant_id: str, now_us: int) -> list[Subscription]:
