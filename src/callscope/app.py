@@ -86,7 +86,7 @@ def create_services(settings: Settings) -> Services:
     webhooks = Webhooks()
     subscriptions = Subscriptions(engine, webhooks, system_clock)
     ingestion = Ingestion(engine, schemas, subscriptions)
-    bridge = Bridge(ingestion.preparer, subscriptions, system_clock, frozenset(settings.test_call_targets))
+    bridge = Bridge(subscriptions, system_clock, frozenset(settings.test_call_targets))
     retries = Retries(
         first_us=int(settings.notification_retry_seconds * 1e6),
         give_up_us=int(settings.notification_give_up_seconds * 1e6),

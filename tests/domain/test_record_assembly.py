@@ -11,9 +11,13 @@ import msgspec
 import pytest
 
 from callscope.domain.call_history import Fact, FactKind
+from callscope.domain.call_records import assembled_record
+from callscope.domain.media_quality import summarize
 from callscope.domain.record_assembly import CallIdentity, assemble, record_id
 from callscope.services.preparation import DocumentPreparer
 from callscope.services.schemas import load_schemas
+from callscope.storage import call_records as call_records_store
+from tests.support.webrtc_stats import report
 
 GOLDEN = Path(__file__).parent / "golden"
 T0 = 1_763_900_000_000_000  # 2025-11-23T12:13:20Z, in microseconds
@@ -39,6 +43,41 @@ CONNECTED = [
     Fact(FactKind.MEDIA, T0 + 150 * S, None, {"modalities": ["Audio"], "held": False}),
     Fact(FactKind.FEEDBACK, T0 + 170 * S, "app-a", {"rating": "good", "text": None, "tokens": {"Echo": False}}),
     Fact(FactKind.ENDED, T0 + 180 * S, None, {"outcome": "Ended"}),
+]
+# The connected call with getStats() reports from both sides, device and network details included.
+REPORTED = [
+    *CONNECTED[:3],
+    Fact(
+        FactKind.QUALITY,
+        T0 + 90 * S,
+        "app-a",
+        summarize(
+            {
+                "stats": report(
+                    {
+                        "packetsReceived": 3000,
+                        "packetsLost": 30,
+                        "jitter": 0.02,
+                        "concealedSamples": 960,
+                        "totalSamplesReceived": 96000,
+                    },
+                    {
+                        "packetsReceived": 900,
+                        "packetsLost": 9,
+                        "framesPerSecond": 29.5,
+                        "framesReceived": 600,
+                        "framesDropped": 6,
+                    },
+                    rtt=0.08,
+                    bitrate=2_500_000,
+                ),
+                "device": {"captureDeviceName": "Built-in Mic", "renderDeviceName": "Speakers"},
+                "network": {"connectionType": "wifi", "networkTransportProtocol": "udp", "ipAddress": "10.0.0.7"},
+            }
+        ),
+    ),
+    Fact(FactKind.QUALITY, T0 + 175 * S, "app-b", summarize({"stats": report(None, None, rtt=0.05)})),
+    *CONNECTED[3:],
 ]
 DECLINED = [INVITED, Fact(FactKind.ENDED, T0 + 7 * S, None, {"outcome": "Declined"})]
 # Bob adds audio and video back to the conversation after it was stopped; Alice answers on her laptop.
@@ -73,12 +112,21 @@ def _check_golden(name: str, document: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("name", "facts"),
-    [("connected_call", CONNECTED), ("declined_call", DECLINED), ("two_session_call", TWO_SESSIONS)],
+    [
+        ("connected_call", CONNECTED),
+        ("reported_call", REPORTED),
+        ("declined_call", DECLINED),
+        ("two_session_call", TWO_SESSIONS),
+    ],
 )
 def test_records_match_their_golden_documents_and_the_schema(name: str, facts: list[Fact]) -> None:
     document = assemble(WHO, facts, version=1, modified_us=T0 + 181 * S)
     _check_golden(name, document)
-    DocumentPreparer(load_schemas()).prepare(1, msgspec.json.encode(document))  # valid against the CSDL
+    # Valid against the CSDL, and complete as assembled: the import's checks would neither refuse nor change it,
+    # which is why the bridge stores what it assembles without running them.
+    prepared = DocumentPreparer(load_schemas()).prepare(1, msgspec.json.encode(document))
+    assert msgspec.json.decode(call_records_store.unpack(prepared.document)) == document
+    assert prepared == assembled_record(document, prepared.document)
 
 
 def test_segments_follow_each_media_change_and_facts_order_by_time() -> None:

@@ -45,6 +45,18 @@ def stored_record(record: Any, document: bytes) -> StoredRecord:
     )
 
 
+def assembled_record(document: Mapping[str, Any], packed: bytes) -> StoredRecord:
+    """The index keys of a callRecord callscope assembled itself (a plain document, valid as built)."""
+    return StoredRecord(
+        id=document["id"],
+        version=document["version"],
+        start_us=to_microseconds(document["startDateTime"]),
+        end_us=to_microseconds(document["endDateTime"]),
+        participant_ids=frozenset(p["id"] for p in document.get("participants_v2") or ()),
+        document=packed,
+    )
+
+
 def plan_writes(incoming: Iterable[StoredRecord], existing: Mapping[str, int]) -> WritePlan:
     """Keep, per id, only a version higher than both the stored one and earlier lines'."""
     best: dict[str, StoredRecord] = {}

@@ -77,8 +77,8 @@ def assemble(who: CallIdentity, facts: Sequence[Fact], version: int, modified_us
         "endDateTime": _time(max(_one(part, FactKind.ENDED).at_us for part in parts)),
         "lastModifiedDateTime": _time(modified_us),
         "joinWebUrl": None,
-        "organizer": {"user": _identity(who, caller)},
-        "participants": [{"user": _identity(who, uri)} for uri in (caller, callee)],
+        "organizer": _identity_set(who, caller),
+        "participants": [_identity_set(who, uri) for uri in (caller, callee)],
         "organizer_v2": _participant(who, caller, "organizer"),
         "participants_v2": [_participant(who, uri, "participant") for uri in (caller, callee)],
         "sessions": sessions,
@@ -259,6 +259,10 @@ def _participant(who: CallIdentity, uri: str, kind: str) -> dict[str, Any]:
         "identity": {"@odata.type": "#microsoft.graph.communicationsIdentitySet", "user": identity},
         "administrativeUnitInfos": [],
     }
+
+
+def _identity_set(who: CallIdentity, uri: str) -> dict[str, Any]:
+    return {"@odata.type": "#microsoft.graph.identitySet", "user": _identity(who, uri)}
 
 
 def _identity(who: CallIdentity, uri: str) -> dict[str, Any]:

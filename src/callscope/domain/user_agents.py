@@ -8,6 +8,7 @@ platform whatever it runs on; Teams, Lync and Skype for Business clients name th
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ua_parser import parse
@@ -25,6 +26,11 @@ PRODUCT = re.compile(r"([A-Za-z][\w.-]*)/(\d[\w.]*)")  # `Product/1.2.3` tokens
 
 def client_user_agent(header: str) -> dict[str, Any]:
     """`headerValue`, `platform`, `productFamily` and `applicationVersion` of a client."""
+    return dict(_client_user_agent(header))
+
+
+@lru_cache(maxsize=1024)  # a deployment has few distinct clients; each call record names two
+def _client_user_agent(header: str) -> dict[str, Any]:
     parsed = parse(header)
     match = next(((pattern, name) for pattern, name in FAMILIES if pattern.search(header)), None)
     platform = _platform(header, parsed)

@@ -70,7 +70,8 @@ def pack(document: bytes) -> bytes:
     return bytes(_codecs.compressor.compress(document))
 
 
-def _unpack(stored: bytes) -> bytes:
+def unpack(stored: bytes) -> bytes:
+    """The document bytes a stored value holds (zstd, zlib from before it, or plain)."""
     if stored[:4] == _ZSTD_MAGIC:
         if not hasattr(_codecs, "decompressor"):
             _codecs.decompressor = zstandard.ZstdDecompressor()
@@ -81,7 +82,7 @@ def _unpack(stored: bytes) -> bytes:
 def find_document(conn: Connection, tenant_id: str, record_id: str) -> bytes | None:
     """The stored document of a record, or None."""
     row = conn.execute(_DOCUMENT, {"tenant_id": tenant_id, "record_id": record_id}).first()
-    return _unpack(row[0]) if row else None
+    return unpack(row[0]) if row else None
 
 
 def find_versions(conn: Connection, tenant_id: str, record_ids: Iterable[str]) -> dict[str, int]:
@@ -144,7 +145,7 @@ def list_documents(conn: Connection, tenant_id: str, query: RecordQuery, limit: 
     )
     if query.after is not None:
         statement = statement.where(tuple_(start, call_records.c.id) > tuple_(*query.after))
-    return [(row[0], row[1], _unpack(row[2])) for row in conn.execute(statement)]
+    return [(row[0], row[1], unpack(row[2])) for row in conn.execute(statement)]
 
 
 def count(conn: Connection, tenant_id: str, query: RecordQuery) -> int:
