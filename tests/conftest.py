@@ -60,6 +60,7 @@ def services(settings: Settings) -> Iterator[Services]:
         for table in reversed(metadata.sorted_tables):
             conn.execute(text(f"DELETE FROM {table.name}"))
     yield built
+    built.database.close()
     built.engine.dispose()
 
 

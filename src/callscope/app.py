@@ -48,7 +48,7 @@ from callscope.services.schemas import Schemas, load_schemas
 from callscope.services.subscriptions import Subscriptions
 from callscope.services.users import Users
 from callscope.services.webhooks import Webhooks
-from callscope.storage.database import StoreHealth, connect, migrate, worker_threads
+from callscope.storage.database import Database, StoreHealth, connect, migrate, worker_threads
 
 log = logging.getLogger("callscope")
 
@@ -58,6 +58,7 @@ class Services:
     """The use cases over one database."""
 
     engine: Engine
+    database: Database
     schemas: Schemas
     call_records: CallRecords
     log_rows: LogRows
@@ -78,13 +79,14 @@ def create_services(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = connect(settings.effective_database_url, settings.sqlite_busy_timeout_seconds)
     migrate(engine)
+    database = Database(engine)
     schemas = load_schemas()
     offload = Offload(engine, settings.sqlite_busy_timeout_seconds)
-    users = Users(engine)
-    applications = Applications(engine)
-    channels = EventChannels(engine, applications, offload, Waiters(), shared=settings.shared_store)
+    users = Users(database)
+    applications = Applications(database)
+    channels = EventChannels(database, applications, offload, Waiters(), shared=settings.shared_store)
     webhooks = Webhooks()
-    subscriptions = Subscriptions(engine, webhooks, system_clock)
+    subscriptions = Subscriptions(database, webhooks, system_clock)
     ingestion = Ingestion(engine, schemas, subscriptions)
     bridge = Bridge(subscriptions, system_clock, frozenset(settings.test_call_targets))
     retries = Retries(
@@ -93,22 +95,23 @@ def create_services(settings: Settings) -> Services:
         poll_seconds=min(1.0, max(0.1, settings.notification_retry_seconds / 2)),
     )
     ring_timeout_us = int(settings.ring_timeout_seconds * 1e6)
-    notifier = Notifier(engine, webhooks, offload, system_clock, retries)
+    notifier = Notifier(database, webhooks, offload, system_clock, retries)
     subscriptions.on_queued = notifier.wake
-    call_records = CallRecords(engine)
+    call_records = CallRecords(database)
     subscriptions.on_written = call_records.changes.moved
     return Services(
         engine=engine,
+        database=database,
         schemas=schemas,
         call_records=call_records,
-        log_rows=LogRows(engine),
+        log_rows=LogRows(database),
         ingestion=ingestion,
         users=users,
         applications=applications,
         offload=offload,
         channels=channels,
-        presence=Presence(engine, applications, channels, users),
-        calls=Calls(engine, applications, channels, users, bridge, ring_timeout_us=ring_timeout_us),
+        presence=Presence(database, applications, channels, users),
+        calls=Calls(database, applications, channels, users, bridge, ring_timeout_us=ring_timeout_us),
         webhooks=webhooks,
         subscriptions=subscriptions,
         notifier=notifier,
@@ -149,7 +152,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             EventEndpoint(services.channels, settings.event_channel_floor_seconds),
             CallEndpoints(services.calls, offload),
             RenegotiationEndpoints(services.calls, Renegotiations(services.calls), offload),
-            ContactGroupEndpoints(services.applications, ContactGroups(services.engine), offload),
+            ContactGroupEndpoints(services.applications, ContactGroups(services.database), offload),
         )
         + graph_routes
     )
@@ -191,6 +194,7 @@ def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], A
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await services.webhooks.close()
+            services.database.close()  # the connection kept for this loop's work
 
     return lifespan
 

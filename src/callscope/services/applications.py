@@ -6,12 +6,10 @@ import secrets
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine
-
 from callscope.domain.applications import Application, check_inputs
 from callscope.errors import Gone, NotFound
 from callscope.storage import applications as store
-from callscope.storage.database import repeatable
+from callscope.storage.database import Database, repeatable
 
 Clock = Callable[[], int]  # microseconds since the epoch
 TOUCH_EVERY_US = 30_000_000  # how stale `last_seen` may get before a request refreshes it
@@ -25,15 +23,15 @@ def system_clock() -> int:
 class Applications:
     """Application use cases."""
 
-    def __init__(self, engine: Engine, clock: Clock = system_clock) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, clock: Clock = system_clock) -> None:
+        self._database = database
         self._clock = clock
 
     def create(self, tenant_id: str, user_uri: str, inputs: dict[str, str | None]) -> tuple[Application, bool]:
         """A new application, or the user's running one on the same endpoint (and False)."""
         check_inputs(inputs)
         now = self._clock()
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             existing = store.find_by_endpoint(conn, tenant_id, user_uri, str(inputs["endpointId"]))
             if existing is not None and not existing.expired(now):
                 return existing, False
@@ -62,7 +60,7 @@ class Applications:
 
     def peek(self, tenant_id: str, user_uri: str, application_id: str) -> tuple[Application, bool]:
         """The caller's own application (404 otherwise), read only; True if `refresh` must run before it is used."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             application = store.find(conn, tenant_id, application_id)
         if application is None or application.user_uri != user_uri:
             raise NotFound("The application does not exist.", subcode="ApplicationNotFound")
@@ -73,7 +71,7 @@ class Applications:
         """Record that a peeked application was heard from; if it had expired, remove it and raise 410."""
         now = self._clock()
         expired = application.expired(now)
-        with repeatable(), self._engine.begin() as conn:  # a second run sets the same, or finds it gone
+        with repeatable(), self._database.begin() as conn:  # a second run sets the same, or finds it gone
             if expired:
                 store.remove(conn, application.tenant_id, application.id)  # committed before the 410 below
             else:
@@ -86,5 +84,5 @@ class Applications:
     def delete(self, tenant_id: str, user_uri: str, application_id: str) -> None:
         """End an application."""
         self.get(tenant_id, user_uri, application_id)
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             store.remove(conn, tenant_id, application_id)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from sqlalchemy import Engine
-
 from callscope.errors import NotFound
 from callscope.storage import call_records as store
 from callscope.storage.call_records import RecordQuery
+from callscope.storage.database import Database
 
 __all__ = ["CallRecords", "RecordChanges", "RecordQuery"]
 
@@ -43,14 +42,14 @@ class RecordChanges:
 class CallRecords:
     """Read use cases over the call-records store."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._versions = store.VersionReader(engine)
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._versions = store.VersionReader(database.engine)
         self.changes = RecordChanges()
 
     def get(self, tenant_id: str, record_id: str) -> bytes:
         """The record's JSON document; NotFound for unknown ids and other tenants' alike."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             document = store.find_document(conn, tenant_id, record_id)
         if document is None:
             raise NotFound(f"call record {record_id!r} was not found")
@@ -69,12 +68,12 @@ class CallRecords:
 
     def list_page(self, tenant_id: str, query: RecordQuery, limit: int) -> list[tuple[int, str, bytes]]:
         """Up to `limit` records in start-time order as (start_us, id, JSON document)."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             return store.list_documents(conn, tenant_id, query, limit)
 
     def count(self, tenant_id: str, query: RecordQuery) -> int:
         """How many records match."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             return store.count(conn, tenant_id, query)
 
     async def follow_writes(self) -> None:

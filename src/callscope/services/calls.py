@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from callscope.domain import call_events
 from callscope.domain import calls as domain
@@ -23,6 +23,7 @@ from callscope.services.bridge import Bridge
 from callscope.services.events import EventChannels, Key
 from callscope.services.users import Users
 from callscope.storage import calls as store
+from callscope.storage.database import Database
 
 RING_TIMEOUT_US = 30_000_000  # unanswered calls end after this long
 Change = Callable[[Connection, Call], tuple[Call, list[Key]]]  # a call's change: the call after, events' keys
@@ -33,7 +34,7 @@ class Calls:
 
     def __init__(
         self,
-        engine: Engine,
+        database: Database,
         applications: Applications,
         channels: EventChannels,
         users: Users,
@@ -41,7 +42,7 @@ class Calls:
         clock: Clock = system_clock,
         ring_timeout_us: int = RING_TIMEOUT_US,
     ) -> None:
-        self._engine = engine
+        self._database = database
         self._applications = applications
         self._channels = channels
         self._users = users
@@ -57,7 +58,7 @@ class Calls:
         if self._users.find(tenant_id, callee) is None:
             raise NotFound(f"Nobody called {callee} is known here.", subcode="DestinationNotFound")
         now = self._clock()
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             offered = tuple(
                 a for a in store.available_applications(conn, tenant_id, callee, now - IDLE_LIMIT_US) if a != app_id
             )
@@ -204,7 +205,7 @@ class Calls:
 
     def end_for_application(self, tenant_id: str, user_uri: str, app_id: str) -> None:
         """An application is going away: its calls end (hung up, cancelled, or declined if it rang alone)."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             active = store.list_active_for(conn, tenant_id, app_id)
         for call in active:
             if call.state is CallState.RINGING and app_id in call.offered and len(call.offered) > 1:
@@ -216,7 +217,7 @@ class Calls:
 
     def expire_unanswered(self) -> int:
         """End calls that rang longer than the timeout; returns how many."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             stale = store.list_ringing_before(conn, self._clock() - self.ring_timeout_us)
         for call in stale:
             try:
@@ -228,7 +229,7 @@ class Calls:
 
     def drop_silent(self) -> int:
         """End established or Idle calls whose one side's application went silent (expired or vanished)."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             silent = store.list_connected_with_silent_side(conn, self._clock() - IDLE_LIMIT_US)
         for call in silent:
 
@@ -248,7 +249,7 @@ class Calls:
 
     def get(self, tenant_id: str, app_id: str, call_id: str) -> Call:
         """A call the application is part of; NotFound otherwise."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             call = store.find(conn, tenant_id, call_id)
         if call is None or not call.sees(app_id):
             raise NotFound("No such call for this application.", subcode="ResourceNotFound")
@@ -304,7 +305,7 @@ class Calls:
         session: int | None = None,
     ) -> Call:
         """Apply `change` to the call (of that session number, if given) and store it with its events."""
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             call = store.find(conn, tenant_id, call_id, for_update=True)
             if call is None or not call.sees(app_id) or session not in (None, call.session_number):
                 raise NotFound("No such call for this application.", subcode="ResourceNotFound")
@@ -318,7 +319,7 @@ class Calls:
 
     def add_fact(self, tenant_id: str, call_id: str, app_id: str, kind: FactKind, data: dict[str, Any]) -> None:
         """A fact that changes nothing in the call itself (a quality report) from one of its connected sides."""
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             call = store.find(conn, tenant_id, call_id, for_update=True)
             if call is None or not call.sees(app_id):
                 raise NotFound("No such call for this application.", subcode="ResourceNotFound")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from callscope.domain.contact_groups import ContactGroup, checked_name, default_group, next_number
 from callscope.errors import Conflict, Forbidden, NotFound
 from callscope.storage import contact_groups as store
+from callscope.storage.database import Database
 
 _ATTEMPTS = 3  # a slot taken by a concurrent create is retried with the next free one
 
@@ -15,12 +15,12 @@ _ATTEMPTS = 3  # a slot taken by a concurrent create is retried with the next fr
 class ContactGroups:
     """Contact-group use cases; a user sees only their own groups."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     def list(self, tenant_id: str, user_uri: str) -> list[ContactGroup]:
         """The default group, then the user's own groups by number."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             return [default_group(tenant_id, user_uri), *store.find_all(conn, tenant_id, user_uri)]
 
     def get(self, tenant_id: str, user_uri: str, number: str) -> ContactGroup:
@@ -35,7 +35,7 @@ class ContactGroups:
         text = checked_name(name)
         for _attempt in range(_ATTEMPTS):
             try:
-                with self._engine.begin() as conn:
+                with self._database.begin() as conn:
                     number = next_number(store.find_all(conn, tenant_id, user_uri), text)
                     group = ContactGroup(tenant_id, user_uri, number, text)
                     store.add(conn, group)
@@ -51,5 +51,5 @@ class ContactGroups:
         group = self.get(tenant_id, user_uri, number)
         if group.is_default:
             raise Forbidden("The default group cannot be removed.")
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             store.remove(conn, tenant_id, user_uri, group.number)

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from callscope.domain.events import Channel, Event, Step, Timing, acknowledge, release_at, serve, step_for
 from callscope.domain.integers import non_negative
@@ -26,6 +26,7 @@ from callscope.services.offload import Offload
 from callscope.storage import applications as applications_store
 from callscope.storage import events as store
 from callscope.storage import signals
+from callscope.storage.database import Database
 
 Key = tuple[str, str]  # tenant, application
 log = logging.getLogger("callscope.events")
@@ -99,14 +100,14 @@ class EventChannels:
 
     def __init__(
         self,
-        engine: Engine,
+        database: Database,
         applications: Applications,
         offload: Offload,
         waiters: Waiters,
         clock: Clock = system_clock,
         shared: bool = False,
     ) -> None:
-        self._engine = engine
+        self._database = database
         self._applications = applications
         self._offload = offload
         self._waiters = waiters
@@ -126,11 +127,11 @@ class EventChannels:
 
     async def relay_signals(self) -> None:
         """Wake P-GETs parked here for events other processes store; runs until cancelled."""
-        if not signals.listens(self._engine, self._shared):
+        if not signals.listens(self._database.engine, self._shared):
             return
         while True:
             try:
-                await signals.listen(self._engine, lambda tenant, app: self._waiters.notify([(tenant, app)]))
+                await signals.listen(self._database.engine, lambda tenant, app: self._waiters.notify([(tenant, app)]))
             except Exception as exc:  # noqa: BLE001 - lost connection: P-GETs still time out; listen again
                 log.warning("event signal listener failed (%s); retrying", exc)
                 await asyncio.sleep(1)
@@ -187,7 +188,7 @@ class EventChannels:
         moved it on. Returns whether they were served, the events, and when they are due."""
         tenant_id, application_id = key
         acknowledged = acknowledge(channel)
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             pending = store.list_between(conn, tenant_id, application_id, acknowledged.acked_id, None)
             now = self._clock()
             release = release_at(pending, timing)
@@ -199,15 +200,15 @@ class EventChannels:
         return due, pending, release
 
     def _keep_timing(self, tenant_id: str, application_id: str, timing: dict[str, int]) -> None:
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             applications_store.save_pget_timing(conn, tenant_id, application_id, timing)
 
     def _park_until(self, tenant_id: str, application_id: str, until_us: int) -> None:
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             applications_store.park_until(conn, tenant_id, application_id, until_us)
 
     def _between(self, tenant_id: str, application_id: str, after_id: int, upto_id: int | None) -> list[Event]:
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             return store.list_between(conn, tenant_id, application_id, after_id, upto_id)
 
 

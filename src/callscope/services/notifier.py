@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 
 import msgspec
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from callscope.domain.subscriptions import lifecycle
 from callscope.services.applications import Clock
@@ -27,6 +27,7 @@ from callscope.services.offload import Offload
 from callscope.services.webhooks import Webhooks
 from callscope.storage import outbox
 from callscope.storage import subscriptions as store
+from callscope.storage.database import Database
 from callscope.storage.outbox import Message, Outgoing
 
 log = logging.getLogger("callscope.notifier")
@@ -48,8 +49,10 @@ class Retries:
 class Notifier:
     """Sends what the outbox holds."""
 
-    def __init__(self, engine: Engine, webhooks: Webhooks, offload: Offload, clock: Clock, retries: Retries) -> None:
-        self._engine = engine
+    def __init__(
+        self, database: Database, webhooks: Webhooks, offload: Offload, clock: Clock, retries: Retries
+    ) -> None:
+        self._database = database
         self._webhooks = webhooks
         self._offload = offload
         self._clock = clock
@@ -104,7 +107,7 @@ class Notifier:
     def _claim(self) -> tuple[list[Message], list[Message]]:
         """Due messages, and those of them still worth sending (lifecycle, or for a live subscription)."""
         now = self._clock()
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             messages = outbox.claim(conn, now, self._retries.lease_us, self._retries.batch)
             live = [m for m in messages if m.lifecycle or self._subscribed(conn, m, now)]
         return messages, live
@@ -116,7 +119,7 @@ class Notifier:
 
     def _settle(self, messages: list[Message], results: dict[int, bool]) -> None:
         now = self._clock()
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             for message in messages:
                 ok = results.get(message.id)
                 if ok or ok is None:  # delivered, or nobody to deliver to any more

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
-
 from callscope.domain.applications import PUT_MARKER, communication_etag, put_token, supported_modalities
 from callscope.domain.events import Event, EventType, Priority
 from callscope.errors import Conflict, InvalidRequest, PreconditionFailed, PreconditionRequired
@@ -11,13 +9,14 @@ from callscope.services.applications import Applications
 from callscope.services.events import EventChannels
 from callscope.services.users import Users
 from callscope.storage import applications as store
+from callscope.storage.database import Database
 
 
 class Presence:
     """The makeMeAvailable use case."""
 
-    def __init__(self, engine: Engine, applications: Applications, channels: EventChannels, users: Users) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, applications: Applications, channels: EventChannels, users: Users) -> None:
+        self._database = database
         self._applications = applications
         self._channels = channels
         self._users = users
@@ -39,7 +38,7 @@ class Presence:
             ),
             _communication_updated(chosen),
         ]
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             if not store.set_modalities(conn, tenant_id, application_id, chosen):
                 raise Conflict("The application is already available.", subcode="AlreadyExists")
             key = self._channels.publish(conn, tenant_id, application_id, events)
@@ -64,7 +63,7 @@ class Presence:
         if application.modalities is None:
             raise Conflict("Call makeMeAvailable first.", subcode="MakeMeAvailableRequired")
         chosen = supported_modalities(values.get("supportedmodalities", list(current)))
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             if not store.replace_modalities(conn, tenant_id, application_id, current, chosen):
                 raise PreconditionFailed("The resource changed since it was read; read it again.")
             key = self._channels.publish(conn, tenant_id, application_id, [_communication_updated(chosen)])

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from callscope.domain import subscriptions as domain
 from callscope.domain.subscriptions import Subscription
@@ -18,13 +18,14 @@ from callscope.services.applications import Clock
 from callscope.services.webhooks import Webhooks
 from callscope.storage import outbox
 from callscope.storage import subscriptions as store
+from callscope.storage.database import Database
 
 
 class Subscriptions:
     """Subscription use cases; a tenant sees only its own subscriptions."""
 
-    def __init__(self, engine: Engine, webhooks: Webhooks, clock: Clock) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, webhooks: Webhooks, clock: Clock) -> None:
+        self._database = database
         self._webhooks = webhooks
         self._clock = clock
         self.on_queued: Callable[[], None] = lambda: None  # the notifier's wake-up, once it exists
@@ -54,13 +55,13 @@ class Subscriptions:
                     " with 200 and the token as text/plain within 10 seconds.",
                     target=name,
                 )
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             store.add(conn, subscription)
         return subscription
 
     def get(self, tenant_id: str, subscription_id: str) -> Subscription:
         """One live subscription, or 404."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             found = store.find(conn, tenant_id, subscription_id)
         if found is None or found.expires_us <= self._clock():
             raise NotFound(f"The subscription {subscription_id} does not exist.")
@@ -68,20 +69,20 @@ class Subscriptions:
 
     def list(self, tenant_id: str) -> list[Subscription]:
         """The tenant's live subscriptions."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             return store.find_live(conn, tenant_id, self._clock())
 
     def renew(self, tenant_id: str, subscription_id: str, body: Any) -> Subscription:
         """PATCH expirationDateTime."""
         renewed = domain.renewed(self.get(tenant_id, subscription_id), body, self._clock())
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             store.save_expiry(conn, renewed)
         return renewed
 
     def delete(self, tenant_id: str, subscription_id: str) -> None:
         """Remove a subscription and what it still had to receive."""
         self.get(tenant_id, subscription_id)
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             store.remove(conn, tenant_id, subscription_id)
             outbox.remove_for(conn, tenant_id, subscription_id)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine
 
 from callscope.domain.users import User, default_name, sip_uri
 from callscope.errors import Unauthenticated
 from callscope.storage import users as store
+from callscope.storage.database import Database
 
 # Scopes a password sign-in grants: a user may start calls and receive them.
 USER_SCOPES = ("Conversations.Initiate", "Conversations.Receive", "Contacts.ReadWrite")
@@ -17,8 +17,8 @@ USER_SCOPES = ("Conversations.Initiate", "Conversations.Receive", "Contacts.Read
 class Users:
     """User use cases; passwords are hashed with Argon2id."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._database = database
         self._hasher = PasswordHasher()
 
     def add(self, tenant_id: str, name: str, display_name: str | None, password: str | None) -> User:
@@ -26,7 +26,7 @@ class Users:
         uri = sip_uri(name)
         user = User(tenant_id, uri, display_name or default_name(uri))
         hashed = self._hasher.hash(password) if password else None
-        with self._engine.begin() as conn:
+        with self._database.begin() as conn:
             store.save(conn, user, hashed)
         return user
 
@@ -34,7 +34,7 @@ class Users:
         """The user whose name and password these are; Unauthenticated otherwise."""
         found = None
         if "\x00" not in name:  # no user's name holds one, and PostgreSQL refuses to compare text that does
-            with self._engine.connect() as conn:
+            with self._database.connect() as conn:
                 found = store.find_by_uri(conn, sip_uri(name))
         user, hashed = found if found is not None else (None, None)
         if user is None or hashed is None:
@@ -53,5 +53,5 @@ class Users:
 
     def find(self, tenant_id: str, uri: str) -> User | None:
         """A user of a tenant, if callscope knows them."""
-        with self._engine.connect() as conn:
+        with self._database.connect() as conn:
             return store.find(conn, tenant_id, uri)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,7 @@ def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
             cursor.close()
-            record.info[_BUSY_MS] = milliseconds
+            record.info[_BUSY_MS] = record.info[_CONFIGURED_MS] = milliseconds
 
         event.listen(engine, "connect", tune)
         # Pool events, not the connection's: those would put SQLAlchemy's event dispatch in every statement.
@@ -59,7 +60,8 @@ def connect(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
     return create_engine(url, pool_size=POSTGRES_POOL_SIZE, max_overflow=10, pool_pre_ping=True)
 
 
-_BUSY_MS = "callscope_busy_timeout_ms"
+_BUSY_MS = "callscope_busy_timeout_ms"  # the connection's busy timeout now
+_CONFIGURED_MS = "callscope_configured_busy_timeout_ms"  # and when not in an attempt
 _CHANGES_AT_CHECKOUT = "callscope_changes_at_checkout"
 
 
@@ -120,6 +122,90 @@ def _take_back_sqlite(dbapi_connection: Any, record: Any) -> None:
     changed = dbapi_connection is not None and dbapi_connection.total_changes != record.info.get(_CHANGES_AT_CHECKOUT)
     if attempt is not None and changed:
         attempt.wrote = True
+
+
+class Database:
+    """Where the services get their connections.
+
+    From the engine's pool, except for work an Offload runs on the event loop over SQLite
+    (`without_waiting`): each such thread keeps one connection for it. Taking a connection from the
+    pool and giving it back costs more than most of the statements run in between (about 14 µs of
+    the 31 µs an application lookup took in its own transaction, docs/benchmarks.md, tenth session),
+    and a live call's setup opens about seventeen. A block that opens another connection while the
+    kept one is in use (work nested in work) gets one from the pool, as before.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._keeps = engine.dialect.name == "sqlite"
+        self._local = threading.local()
+        self._kept: list[Connection] = []  # every thread's, for close()
+        self._lock = threading.Lock()
+
+    def connect(self) -> AbstractContextManager[Connection]:
+        """A connection; a transaction its statements began is rolled back at the end of the block."""
+        kept = self._lend()
+        return self.engine.connect() if kept is None else _KeptUse(self, kept, commit=False)
+
+    def begin(self) -> AbstractContextManager[Connection]:
+        """A connection in a transaction, committed at the end of the block or rolled back on an error."""
+        kept = self._lend()
+        return self.engine.begin() if kept is None else _KeptUse(self, kept, commit=True)
+
+    def close(self) -> None:
+        """Close the kept connections (they reopen when next needed)."""
+        with self._lock:
+            kept, self._kept = self._kept, []
+        for conn in kept:
+            conn.close()
+
+    def _lend(self) -> Connection | None:
+        if not self._keeps or _ATTEMPT.get() is None or getattr(self._local, "busy", False):
+            return None
+        conn: Connection | None = getattr(self._local, "connection", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._local.connection = self.engine.connect()
+            with self._lock:
+                self._kept.append(conn)
+        return conn
+
+    def _returned(self, conn: Connection) -> None:
+        self._local.busy = False
+        if conn.closed or conn.invalidated:
+            self._local.connection = None
+            with self._lock:
+                self._kept = [c for c in self._kept if c is not conn]
+            conn.close()
+
+
+class _KeptUse:
+    """One block's use of a kept connection: what the pool's checkout and checkin would have done around it."""
+
+    __slots__ = ("_commit", "_conn", "_database", "_proxied")
+
+    def __init__(self, database: Database, conn: Connection, commit: bool) -> None:
+        self._database, self._conn, self._commit = database, conn, commit
+        self._proxied = conn.connection
+
+    def __enter__(self) -> Connection:
+        self._database._local.busy = True
+        _lend_sqlite(self._proxied.dbapi_connection, self._proxied, self._proxied.info[_CONFIGURED_MS])
+        if self._commit:
+            self._conn.begin()
+        return self._conn
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        conn = self._conn
+        try:
+            if self._commit and kind is None and conn.in_transaction():
+                conn.commit()
+        finally:
+            try:
+                if conn.in_transaction():  # an error, a read, or a commit that failed
+                    conn.rollback()
+            finally:
+                _take_back_sqlite(self._proxied.dbapi_connection, self._proxied)
+                self._database._returned(conn)
 
 
 def lock_was_held(error: BaseException) -> bool:

@@ -105,7 +105,7 @@ def test_deleting_an_application_ends_it(base_url: str, users: None) -> None:
 
 def test_an_idle_application_expires_then_is_not_found(services: Services) -> None:
     now = [1_000_000_000_000_000]
-    applications = Applications(services.engine, clock=lambda: now[0])
+    applications = Applications(services.database, clock=lambda: now[0])
     created, _ = applications.create(
         TENANT, "sip:alice@example.com", {"userAgent": "x", "endpointId": "e", "culture": "en-US"}
     )
