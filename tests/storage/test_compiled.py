@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from callscope.app import Services
@@ -18,6 +18,7 @@ _ADD = Compiled(
 )
 _NAMES = Compiled(select(_c.uri, _c.display_name).where(_c.tenant_id == bindparam("t")).order_by(_c.uri))
 _ONE = Compiled(select(users).where(_c.tenant_id == bindparam("t"), _c.uri == bindparam("u")))
+_COUNT = Compiled(select(func.count()).select_from(users))  # no parameters; _NAMES has one, the others several
 _RENAME = Compiled(update(users).where(_c.tenant_id == bindparam("t")).values(display_name=bindparam("n")))
 
 
@@ -33,6 +34,7 @@ def test_rows_first_and_changes_run_inside_the_callers_transaction(services: Ser
         row = _ONE.first(conn, {"t": "t", "u": "sip:a@x"})
         assert row is not None and (row["uri"], row["display_name"]) == ("sip:a@x", "Same")
         assert _ONE.first(conn, {"t": "t", "u": "sip:nobody@x"}) is None
+        assert _COUNT.rows(conn, {}) == [(2,)]
     with services.engine.connect() as conn:
         _ADD.run_many(conn, _people("u", "sip:c@x"))
         conn.rollback()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-import uuid
 import zlib
 from dataclasses import dataclass, field
 
 from callscope.domain.events import Channel
+from callscope.domain.guids import name_guid
 from callscope.errors import InvalidRequest
 
 MAX_INPUT = 100
@@ -100,7 +100,7 @@ PUT_MARKER = "please pass this in a PUT request"
 @functools.lru_cache(maxsize=4096)  # rendered with every communication resource and event of it
 def put_token(application_id: str) -> str:
     """The per-resource GUID a client must echo in a PUT (UCWA's guard against partial updates)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"callscope:communication:{application_id}"))
+    return name_guid(f"callscope:communication:{application_id}")
 
 
 def communication_etag(modalities: tuple[str, ...] | list[str]) -> str:

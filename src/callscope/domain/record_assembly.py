@@ -11,14 +11,14 @@ invitation to end, both carrying its failureInfo.
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from callscope.domain.call_history import Fact, FactKind
+from callscope.domain.guids import name_guid
 from callscope.domain.media_quality import stream_metrics
-from callscope.domain.timestamps import format_graph, from_microseconds
+from callscope.domain.timestamps import graph_timestamp
 from callscope.domain.user_agents import client_user_agent
 from callscope.domain.users import default_name
 
@@ -49,13 +49,13 @@ class CallIdentity:
 
 def record_id(tenant_id: str, call_id: str) -> str:
     """The callRecord id of a call: a GUID, the same every time it is asked for."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"callscope:{tenant_id}:{call_id}"))
+    return name_guid(f"callscope:{tenant_id}:{call_id}")
 
 
 @functools.lru_cache(maxsize=4096)  # asked for each endpoint of each record written
 def user_id(uri: str) -> str:
     """A user's Graph id: a GUID derived from the SIP URI (what `participants_v2/any(...)` filters on)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, uri))
+    return name_guid(uri)
 
 
 def assemble(who: CallIdentity, facts: Sequence[Fact], version: int, modified_us: int) -> dict[str, Any]:
@@ -73,9 +73,9 @@ def assemble(who: CallIdentity, facts: Sequence[Fact], version: int, modified_us
         "version": version,
         "type": "peerToPeer",
         "modalities": list(dict.fromkeys(m for session in sessions for m in session["modalities"])),
-        "startDateTime": _time(first.at_us),
-        "endDateTime": _time(max(_one(part, FactKind.ENDED).at_us for part in parts)),
-        "lastModifiedDateTime": _time(modified_us),
+        "startDateTime": graph_timestamp(first.at_us),
+        "endDateTime": graph_timestamp(max(_one(part, FactKind.ENDED).at_us for part in parts)),
+        "lastModifiedDateTime": graph_timestamp(modified_us),
         "joinWebUrl": None,
         "organizer": _identity_set(who, caller),
         "participants": [_identity_set(who, uri) for uri in (caller, callee)],
@@ -127,11 +127,11 @@ def _session(who: CallIdentity, number: int, timeline: Sequence[Fact]) -> dict[s
     modalities = _union(m for _, _, media in stretches for m in media)
     return {
         "@odata.type": f"{NS}.session",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, base)),
+        "id": name_guid(base),
         "modalities": modalities,
         "isTest": invited.data["calleeUri"] in who.test_targets,
-        "startDateTime": _time(invited.at_us),
-        "endDateTime": _time(ended.at_us),
+        "startDateTime": graph_timestamp(invited.at_us),
+        "endDateTime": graph_timestamp(ended.at_us),
         "caller": caller,
         "callee": callee,
         "failureInfo": failure,
@@ -165,9 +165,9 @@ def _segment(
 ) -> dict[str, Any]:
     return {
         "@odata.type": f"{NS}.segment",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
-        "startDateTime": _time(start),
-        "endDateTime": _time(end),
+        "id": name_guid(name),
+        "startDateTime": graph_timestamp(start),
+        "endDateTime": graph_timestamp(end),
         "caller": caller,
         "callee": callee,
         "failureInfo": failure,
@@ -195,7 +195,9 @@ class Reports:
                 metrics = stream_metrics(inside[receiver], before[receiver], inside[sender], kind) if kind else {}
                 if metrics:
                     stream = {"@odata.type": f"{NS}.mediaStream", "streamDirection": direction, **metrics}
-                    item["streams"].append(stream | {"startDateTime": _time(start), "endDateTime": _time(end)})
+                    item["streams"].append(
+                        stream | {"startDateTime": graph_timestamp(start), "endDateTime": graph_timestamp(end)}
+                    )
             for side in self._sides:
                 item |= _device_and_network(side, inside[side])
             media.append(item)
@@ -292,7 +294,3 @@ def _one(timeline: Sequence[Fact], kind: FactKind) -> Fact:
     if len(found) != 1:
         raise ValueError(f"a finished session has exactly one {kind} fact, not {len(found)}")
     return found[0]
-
-
-def _time(microseconds: int) -> str:
-    return format_graph(from_microseconds(microseconds))

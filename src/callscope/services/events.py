@@ -14,7 +14,7 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
@@ -117,7 +117,7 @@ class EventChannels:
     def publish(self, conn: Connection, tenant_id: str, application_id: str, events: list[Event]) -> Key:
         """Store events inside the caller's transaction; notify the returned key after it commits."""
         now = self._clock()
-        store.append(conn, tenant_id, application_id, [_stamped(e, now) for e in events])
+        store.append(conn, tenant_id, application_id, [e.stamped(now) for e in events])
         signals.signal(conn, tenant_id, application_id)
         return (tenant_id, application_id)
 
@@ -223,10 +223,6 @@ def _stopping(ack: int) -> Delivery:
     if task is not None:
         task.uncancel()
     return Delivery(ack, [], resync=ack)
-
-
-def _stamped(event: Event, now: int) -> Event:
-    return replace(event, created_us=now)
 
 
 def parse_timing(values: dict[str, str], floor: int) -> dict[str, int]:

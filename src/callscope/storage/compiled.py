@@ -14,7 +14,8 @@ no conversion (integers, text, bytes): no defaults, no result processing happen 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -22,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.expression import ClauseElement
 
 Params = Mapping[str, Any]
+Arguments = Callable[[Params], Any]  # the parameters as the driver takes them
 
 
 class Compiled:
@@ -29,7 +31,7 @@ class Compiled:
 
     def __init__(self, statement: ClauseElement) -> None:
         self._statement = statement
-        self._by_dialect: dict[str, tuple[str, list[str] | None]] = {}
+        self._by_dialect: dict[str, tuple[str, Arguments]] = {}
 
     def rows(self, conn: Connection, params: Params) -> list[tuple[Any, ...]]:
         """Every row the statement returns."""
@@ -70,15 +72,15 @@ class Compiled:
         cursor.close()
 
     def _execute(self, conn: Connection, params: Params | Sequence[Params], many: bool = False) -> Any:
-        sql, order = self._compiled(conn)
+        sql, arguments = self._compiled(conn)
         if not conn.in_transaction():
             conn.begin()  # as SQLAlchemy's execute would: the caller's commit or rollback then covers this statement
         cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             if many:
-                cursor.executemany(sql, [_arguments(p, order) for p in params])  # type: ignore[arg-type]
+                cursor.executemany(sql, [arguments(p) for p in params])  # type: ignore[arg-type]
             else:
-                cursor.execute(sql, _arguments(params, order))  # type: ignore[arg-type]
+                cursor.execute(sql, arguments(params))  # type: ignore[arg-type]
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _translated(conn, cursor, sql, params, exc) from exc
         except BaseException:
@@ -86,14 +88,13 @@ class Compiled:
             raise
         return cursor
 
-    def _compiled(self, conn: Connection) -> tuple[str, list[str] | None]:
+    def _compiled(self, conn: Connection) -> tuple[str, Arguments]:
         dialect = conn.dialect
         found = self._by_dialect.get(dialect.name)
         if found is None:
             compiled = self._statement.compile(dialect=dialect)
             positions = getattr(compiled, "positiontup", None)  # SQL compilers of positional drivers have it
-            order = list(positions) if positions is not None else None
-            found = self._by_dialect[dialect.name] = (str(compiled), order)
+            found = self._by_dialect[dialect.name] = (str(compiled), _arguments(positions))
         return found
 
 
@@ -110,6 +111,12 @@ def _translated(conn: Connection, cursor: Any, sql: str, params: Any, exc: Any) 
     return error
 
 
-def _arguments(params: Params, order: list[str] | None) -> Any:
-    """Positional for drivers that want them in order (SQLite's `?`), by name otherwise (psycopg)."""
-    return params if order is None else tuple(params[name] for name in order)
+def _arguments(positions: Sequence[str] | None) -> Arguments:
+    """How the parameters go to the driver: positional for drivers that want them in order (SQLite's `?`),
+    picked by one `itemgetter` (which gives a bare value for one name); by name otherwise (psycopg)."""
+    if positions is None:
+        return lambda params: params
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    names = tuple(positions)
+    return lambda params: tuple(params[name] for name in names)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 import msgspec
 from sqlalchemy import Connection, bindparam, delete, insert, select
@@ -61,5 +60,7 @@ def forget_upto(conn: Connection, tenant_id: str, application_id: str, upto_id: 
 
 def _event(event_id: int, payload: bytes) -> Event:
     values = msgspec.json.decode(payload)
-    event = Event(**values)
-    return replace(event, id=event_id, type=EventType(event.type), priority=Priority(event.priority))
+    values["id"] = event_id
+    values["type"] = EventType(values["type"])
+    values["priority"] = Priority(values["priority"])
+    return Event(**values)
