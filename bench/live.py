@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import os
 import resource
+import secrets
 import shutil
 import socket
 import subprocess
@@ -54,10 +55,17 @@ from callscope.config import Settings
 RUN = uuid.uuid4().hex[:8]
 TENANT = f"bench-{RUN}"
 DOMAIN = f"{RUN}.bench.example"  # user addresses are unique across tenants
-SDP = (
-    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
-    "c=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n"
-)
+
+
+def sdp() -> str:
+    """A fresh audio description: each carries a session id of its own, as a browser's offers and answers do
+    (the server then gains nothing from having seen the same text before)."""
+    return (
+        f"v=0\r\no=- {secrets.randbits(62)} 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+        "c=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n"
+    )
+
+
 FAST = {"timeout": "30", "medium": "0", "low": "0"}
 PARKED_TIMEOUT = 1900  # seconds the client waits for a P-GET parked with UCWA's longest timeout (1,800 s)
 
@@ -92,12 +100,12 @@ class Party:
 async def one_call(caller: Party, callee: Party, callee_uri: str) -> dict[str, Any]:
     start = caller.app["_embedded"]["communication"]["_links"]["startAudioVideo"]["href"]
     sdp_headers = {**caller.headers, "Content-Type": "application/sdp"}
-    response = await caller.http.post(start, content=SDP, params={"to": callee_uri}, headers=sdp_headers)
+    response = await caller.http.post(start, content=sdp(), params={"to": callee_uri}, headers=sdp_headers)
     assert response.status == 201, response.text
     invitation = (await callee.wait_for("audioVideoInvitation", "started"))["_embedded"]["audioVideoInvitation"]
     accept = invitation["_links"]["acceptWithAnswer"]["href"]
     answered = await callee.http.post(
-        accept, content=SDP, headers={**callee.headers, "Content-Type": "application/sdp"}
+        accept, content=sdp(), headers={**callee.headers, "Content-Type": "application/sdp"}
     )
     assert answered.status == 204, answered.text
     session = (await caller.wait_for("audioVideoSession", "added"))["_embedded"]["audioVideoSession"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote_plus
 
 from aiortc.sdp import MediaDescription, SessionDescription
@@ -28,6 +29,7 @@ class MediaSummary:
     held: bool
 
 
+@lru_cache(maxsize=256)  # a description is checked when it arrives and read again for the call's record
 def summarize(sdp: str) -> MediaSummary:
     """Parse an SDP body; 400 ParameterValidationFailure (parameter `sdp`) when it is not valid SDP."""
     description = _parse(sdp)

@@ -27,6 +27,7 @@ from callscope.storage import call_records as records_store
 from callscope.storage import users as users_store
 
 Clock = Callable[[], int]
+AGENTS_KEPT = 10_000  # applications whose UserAgent is remembered
 
 
 class Bridge:
@@ -42,21 +43,35 @@ class Bridge:
         self._clock = clock
         self._test_targets = test_targets
         self._encoder = msgspec.json.Encoder()
+        self._agents: dict[tuple[str, str], str] = {}
 
     def track(self, conn: Connection, before: Call | None, after: Call) -> None:
         """Record what the change from `before` to `after` adds; write the record of an ended call."""
         now = self._clock()
         agents = {}
         for app_id in agents_needed(before, after):  # only an invitation or an answer reads them
-            application = applications_store.find(conn, after.tenant_id, app_id)
-            if application is not None:
-                agents[application.id] = application.user_agent
+            agent = self._agent(conn, after.tenant_id, app_id)
+            if agent is not None:
+                agents[app_id] = agent
         new = facts(before, after, now, agents)
         if not new:
             return
         facts_store.append(conn, after.tenant_id, after.id, new)
         if after.state not in LIVE:  # a session just ended, or something came after it
             self._write_record(conn, after, now)
+
+    def _agent(self, conn: Connection, tenant_id: str, app_id: str) -> str | None:
+        """An application's UserAgent; it never changes, so each is read once (while AGENTS_KEPT are known)."""
+        key = (tenant_id, app_id)
+        agent = self._agents.get(key)
+        if agent is None:
+            application = applications_store.find(conn, tenant_id, app_id)
+            if application is None:
+                return None
+            if len(self._agents) >= AGENTS_KEPT:
+                self._agents.clear()
+            agent = self._agents[key] = application.user_agent
+        return agent
 
     def committed(self) -> None:
         """After the change's transaction commits: notifications it queued go out at once."""
