@@ -99,6 +99,11 @@ def test_paths_parse_into_targets() -> None:
     target = parse_target("/r1/sessions/s1/segments/$count", FUNCTIONS)
     assert (target.kind, target.record_id, target.session_id, target.count) == ("segments", "r1", "s1", True)
     assert parse_target("('r''1')/Sessions('s1')", FUNCTIONS).record_id == "r'1"
+    # A key or a call is the whole segment: a final newline is kept (and names nothing), not dropped.
+    with pytest.raises(NotFound):
+        parse_target("/r1/sessions('s1')\n", FUNCTIONS)
+    assert parse_target("/r1/sessions/s1\n", FUNCTIONS).session_id == "s1\n"
+    assert parse_target("/getPstnCalls(fromDateTime=2026-01-01,toDateTime=2026-01-02)\n", FUNCTIONS).kind == "record"
     function = parse_target(
         "/microsoft.graph.callRecords.getPstnCalls(fromDateTime=2026-01-01,toDateTime=2026-01-02)", FUNCTIONS
     )

@@ -17,8 +17,9 @@ from callscope.domain.timestamps import to_microseconds
 from callscope.errors import InvalidRequest, NotFound, RangeTooLarge
 
 NAMESPACE = "microsoft.graph.callrecords."
-_KEY_IN_PARENS = re.compile(r"^([A-Za-z_0-9]+)\('((?:[^']|'')*)'\)$")
-_FUNCTION = re.compile(r"^([A-Za-z.]+)\((.*)\)$", re.DOTALL)
+# Matched whole (`fullmatch`): `$` would also match before a final newline, and let `sessions('s1')%0A` name s1.
+_KEY_IN_PARENS = re.compile(r"([A-Za-z_0-9]+)\('((?:[^']|'')*)'\)")
+_FUNCTION = re.compile(r"([A-Za-z.]+)\((.*)\)", re.DOTALL)
 _PARAMETERS = re.compile(
     r"^\s*(?P<k1>fromDateTime|toDateTime)\s*=\s*(?P<v1>.+?)\s*,?\s*"
     r"(?P<k2>fromDateTime|toDateTime)\s*=\s*(?P<v2>.+?)\s*$",
@@ -56,7 +57,7 @@ def parse_target(rest: str, functions: frozenset[str]) -> Target:
     first = segments[0]
     if first == "$count" and len(segments) == 1:
         return Target("records", count=True)
-    function = _FUNCTION.match(first)
+    function = _FUNCTION.fullmatch(first)
     name = _function_name(function.group(1), functions) if function else None
     if function and (name or "=" in function.group(2)):  # a function call, not a key
         if name is None or len(segments) > 1:
@@ -94,7 +95,7 @@ def _segments(rest: str) -> list[str]:
     for raw in rest.strip("/").split("/"):
         if not raw:
             continue
-        keyed = _KEY_IN_PARENS.match(raw)
+        keyed = _KEY_IN_PARENS.fullmatch(raw)
         if keyed and keyed.group(1).lower() in ("callrecords", "sessions", "segments", "participants_v2"):
             parts.extend([keyed.group(1), keyed.group(2).replace("''", "'")])
         elif parts == [] and raw.startswith("('") and raw.endswith("')"):
