@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -14,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from callscope.app import Services
 from callscope.config import Settings
+from callscope.storage import database as database_module
 from callscope.storage.database import (
     BULK_CHECKPOINT_PAGES,
     Database,
@@ -179,3 +181,25 @@ def test_on_postgresql_every_block_borrows_from_the_pool(services: Services) -> 
             pass
         with services.database.connect() as second:
             assert second is not first and first.closed
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_block_that_fails_to_start_leaves_the_kept_connection_free(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with without_waiting(), services.database.connect() as kept:
+        pass
+    lend = database_module._lend_sqlite
+    lent = []
+
+    def fail_the_first_time(*args: Any) -> None:
+        lent.append(args)
+        if len(lent) == 1:
+            raise OSError("the busy timeout could not be set")
+        lend(*args)
+
+    monkeypatch.setattr(database_module, "_lend_sqlite", fail_the_first_time)
+    with without_waiting(), pytest.raises(OSError):
+        services.database.begin().__enter__()
+    with without_waiting(), services.database.begin() as again:
+        assert again is kept  # not marked in use by the block that never started

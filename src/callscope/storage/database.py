@@ -188,10 +188,10 @@ class _KeptUse:
         self._proxied = conn.connection
 
     def __enter__(self) -> Connection:
-        self._database._local.busy = True
         _lend_sqlite(self._proxied.dbapi_connection, self._proxied, self._proxied.info[_CONFIGURED_MS])
         if self._commit:
             self._conn.begin()
+        self._database._local.busy = True  # only once entered: a failure above must not leave it marked in use
         return self._conn
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
