@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import msgspec
 
 from callscope.domain.events import Event, EventType, Priority
 
@@ -13,4 +13,4 @@ def test_stamping_an_event_sets_its_moment_and_keeps_everything_else() -> None:
     )
     stamped = event.stamped(1_764_000_000_000_000)
     assert stamped.created_us == 1_764_000_000_000_000 and event.created_us == 0
-    assert asdict(stamped) == {**asdict(event), "created_us": 1_764_000_000_000_000}
+    assert msgspec.structs.asdict(stamped) == {**msgspec.structs.asdict(event), "created_us": 1_764_000_000_000_000}

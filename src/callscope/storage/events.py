@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import msgspec
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
-from callscope.domain.events import Event, EventType, Priority
+from callscope.domain.events import Event
 from callscope.storage.compiled import Compiled
 from callscope.storage.tables import events
 
@@ -23,6 +23,7 @@ _INSERT = Compiled(
     )
 )
 _ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(Event)
 _AFTER_QUERY = select(_c.id, _c.payload).where(*_OWNER, _c.id > bindparam("after_id")).order_by(_c.id)
 _AFTER = Compiled(_AFTER_QUERY)
 _BETWEEN = Compiled(_AFTER_QUERY.where(_c.id <= bindparam("upto_id")))
@@ -59,8 +60,4 @@ def forget_upto(conn: Connection, tenant_id: str, application_id: str, upto_id: 
 
 
 def _event(event_id: int, payload: bytes) -> Event:
-    values = msgspec.json.decode(payload)
-    values["id"] = event_id
-    values["type"] = EventType(values["type"])
-    values["priority"] = Priority(values["priority"])
-    return Event(**values)
+    return msgspec.structs.replace(_DECODER.decode(payload), id=event_id)
