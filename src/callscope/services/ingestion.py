@@ -48,7 +48,7 @@ class Ingestion:
 
     def __init__(self, engine: Engine, schemas: Schemas, subscriptions: Subscriptions) -> None:
         self._engine = engine
-        self.preparer = DocumentPreparer(schemas)
+        self._preparer = DocumentPreparer(schemas)
         self._subscriptions = subscriptions
 
     def import_lines(
@@ -71,7 +71,7 @@ class Ingestion:
         `preparers` checks the lines (`callscope import`: in worker processes); by default this process does.
         """
         result = ImportResult()
-        with _Spool() as spool, preparers or Preparers(self.preparer) as preparing:
+        with _Spool() as spool, preparers or Preparers(self._preparer) as preparing:
             for count, frame in preparing.encoded(chunks(lines, BATCH)):
                 result.lines += count
                 spool.put(frame)
@@ -90,7 +90,7 @@ class Ingestion:
 
     def preparers(self, processes: int) -> Preparers:
         """Where an import's lines are checked: `processes` worker processes, or this one for 1."""
-        return Preparers(self.preparer, processes)
+        return Preparers(self._preparer, processes)
 
     def _flush(self, conn: Any, tenant_id: str, batch: Frame, result: ImportResult) -> None:
         if batch.records:
