@@ -181,6 +181,7 @@ def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], A
         threads = worker_threads(services.engine)
         if threads is not None:  # per event loop, so set here
             anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        services.database.checkpoint_in_background()
         tasks = [
             asyncio.create_task(_expire_unanswered(services, interval)),
             asyncio.create_task(services.channels.relay_signals()),

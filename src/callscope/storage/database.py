@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, PoolProxiedConnection, create_engine,
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 from callscope.errors import Busy, CallscopeError, InvalidRequest, Unavailable, UnsupportedStoreVersion
+from callscope.storage.checkpoints import Checkpointer
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -141,6 +142,13 @@ class Database:
         self._local = threading.local()
         self._kept: list[Connection] = []  # every thread's, for close()
         self._lock = threading.Lock()
+        self.checkpointer = Checkpointer(engine) if self._keeps else None
+
+    def checkpoint_in_background(self) -> None:
+        """SQLite: from now on a thread copies the write-ahead log into the file, and work on the event loop
+        never does (storage/checkpoints.py). Until close()."""
+        if self.checkpointer is not None:
+            self.checkpointer.start()
 
     def connect(self) -> AbstractContextManager[Connection]:
         """A connection; a transaction its statements began is rolled back at the end of the block."""
@@ -153,10 +161,13 @@ class Database:
         return self.engine.begin() if kept is None else _KeptUse(self, kept, commit=True)
 
     def close(self) -> None:
-        """Close the kept connections (they reopen when next needed)."""
+        """Stop checkpointing in the background and close the kept connections (they reopen when next needed)."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         with self._lock:
             kept, self._kept = self._kept, []
         for conn in kept:
+            conn.invalidate()  # not back to the pool: it may not checkpoint (checkpoint_in_background)
             conn.close()
 
     def _lend(self) -> Connection | None:
@@ -165,6 +176,8 @@ class Database:
         conn: Connection | None = getattr(self._local, "connection", None)
         if conn is None or conn.closed or conn.invalidated:
             conn = self._local.connection = self.engine.connect()
+            if self.checkpointer is not None and self.checkpointer.running:
+                conn.connection.dbapi_connection.execute("PRAGMA wal_autocheckpoint=0").close()  # type: ignore[union-attr]
             with self._lock:
                 self._kept.append(conn)
         return conn

@@ -1,0 +1,106 @@
+"""The checkpoint thread copies the write-ahead log into the database file while commits on the loop never do."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from callscope.app import Services
+from callscope.storage.checkpoints import Checkpointer
+from callscope.storage.database import connect, without_waiting
+
+
+def _rows_in_file_alone(database_file: Path, copy_to: Path) -> int:
+    """Rows of `probe` in the database file, leaving its write-ahead log out (as a checkpoint leaves it)."""
+    shutil.copyfile(database_file, copy_to)
+    with sqlite3.connect(copy_to) as reader:
+        try:
+            return int(reader.execute("SELECT count(*) FROM probe").fetchone()[0])
+        except sqlite3.OperationalError:  # the table itself is still in the log only
+            return -1
+
+
+def test_the_thread_copies_committed_pages_into_the_file_and_once_more_when_stopped(tmp_path: Path) -> None:
+    database_file = tmp_path / "probe.sqlite3"
+    engine = connect(f"sqlite:///{database_file}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("PRAGMA wal_autocheckpoint=0"))
+            conn.execute(text("CREATE TABLE probe (n INTEGER)"))
+        checkpointer = Checkpointer(engine, interval_seconds=0.01)
+        checkpointer.start()
+        with engine.connect() as writer:
+            writer.exec_driver_sql("PRAGMA wal_autocheckpoint=0")  # this writer leaves the log to the thread
+            writer.execute(text("INSERT INTO probe VALUES (1)"))
+            writer.commit()
+            deadline = time.monotonic() + 10
+            while _rows_in_file_alone(database_file, tmp_path / "copy1") != 1:
+                assert time.monotonic() < deadline, "the thread never checkpointed"
+                time.sleep(0.01)
+            writer.execute(text("INSERT INTO probe VALUES (2)"))
+            writer.commit()
+            checkpointer.stop()  # a last round on the way out
+        assert not checkpointer.running and checkpointer.rounds >= 2
+        assert _rows_in_file_alone(database_file, tmp_path / "copy2") == 2
+    finally:
+        engine.dispose()
+
+
+def test_a_failing_round_is_logged_and_the_next_one_runs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'probe.sqlite3'}")
+    checkpointer = Checkpointer(engine, interval_seconds=0.01)
+    calls = []
+    original = checkpointer.checkpoint
+
+    def fail_once(dbapi_connection: object) -> tuple[int, int, int]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("disk I/O error")
+        return original(dbapi_connection)
+
+    checkpointer.checkpoint = fail_once  # type: ignore[method-assign]
+    try:
+        checkpointer.start()
+        deadline = time.monotonic() + 10
+        while len(calls) < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert checkpointer.running
+    finally:
+        checkpointer.stop()
+        engine.dispose()
+    assert "checkpointing the SQLite write-ahead log failed" in caplog.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_connection_kept_for_the_loop_leaves_checkpoints_to_the_thread_while_it_runs(services: Services) -> None:
+    def autocheckpoint_of_kept() -> int:
+        with without_waiting(), services.database.connect() as conn:
+            return int(conn.execute(text("PRAGMA wal_autocheckpoint")).scalar_one())
+
+    usual = autocheckpoint_of_kept()
+    assert usual > 0  # SQLite's own checkpoints, while no thread runs
+    services.database.checkpoint_in_background()
+    services.database.close()  # the kept connection is opened anew, now that the thread runs
+    services.database.checkpoint_in_background()
+    try:
+        assert services.database.checkpointer is not None and services.database.checkpointer.running
+        assert autocheckpoint_of_kept() == 0
+    finally:
+        services.database.close()
+    assert not services.database.checkpointer.running
+    for _ in range(3):  # the kept connection did not go back to the pool: no borrower inherits the setting
+        with services.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar_one() == usual
+    assert autocheckpoint_of_kept() == usual  # and once the thread is stopped, the loop's connection checkpoints
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_needs_no_checkpoint_thread(services: Services) -> None:
+    services.database.checkpoint_in_background()
+    assert services.database.checkpointer is None
