@@ -91,7 +91,8 @@ class Party:
         while True:
             for index, event in enumerate(self.backlog):
                 if event["link"]["rel"] == rel and event["type"] == type_:
-                    return self.backlog.pop(index)
+                    del self.backlog[: index + 1]  # the steps of a call wait for its events in the order they come
+                    return event
             batch = (await self.http.get(self.next, params=FAST, headers=self.headers)).json()
             self.next = batch["_links"]["next"]["href"]
             self.backlog += [e for group in batch["sender"] for e in group["events"]]

@@ -51,6 +51,7 @@ from callscope.services.webhooks import Webhooks
 from callscope.storage.database import Database, StoreHealth, connect, migrate, worker_threads
 
 log = logging.getLogger("callscope")
+FORGET_ACKNOWLEDGED_EVERY_SECONDS = 1.0  # acknowledged events wait this long at most for their sweep
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], A
         services.database.checkpoint_in_background()
         tasks = [
             asyncio.create_task(_expire_unanswered(services, interval)),
+            asyncio.create_task(_forget_acknowledged(services)),
             asyncio.create_task(services.channels.relay_signals()),
             asyncio.create_task(services.notifier.run()),
             asyncio.create_task(services.call_records.follow_writes()),
@@ -198,6 +200,15 @@ def _lifespan(services: Services, settings: Settings) -> Callable[[Starlette], A
             services.database.close()  # the connection kept for this loop's work
 
     return lifespan
+
+
+async def _forget_acknowledged(services: Services) -> None:
+    while True:
+        await asyncio.sleep(FORGET_ACKNOWLEDGED_EVERY_SECONDS)
+        try:
+            await services.offload(services.channels.forget_acknowledged)
+        except Exception:
+            log.exception("dropping acknowledged events failed")
 
 
 async def _expire_unanswered(services: Services, interval: float) -> None:

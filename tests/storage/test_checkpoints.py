@@ -51,6 +51,32 @@ def test_the_thread_copies_committed_pages_into_the_file_and_once_more_when_stop
         engine.dispose()
 
 
+def test_under_endless_writes_the_log_is_started_over_rather_than_growing(tmp_path: Path) -> None:
+    database_file = tmp_path / "probe.sqlite3"
+    log_file = tmp_path / "probe.sqlite3-wal"
+    engine = connect(f"sqlite:///{database_file}")
+    checkpointer = Checkpointer(engine, interval_seconds=0.002, restart_pages=100)
+    longest = 0
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE probe (n INTEGER, filler BLOB)"))
+        checkpointer.start()
+        with engine.connect() as writer:
+            writer.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            for n in range(3_000):  # commits back to back, as a busy event loop makes them
+                writer.execute(text("INSERT INTO probe VALUES (:n, randomblob(4000))"), {"n": n})
+                writer.commit()
+                if n % 100 == 0:
+                    time.sleep(0.005)  # now and then a moment for the thread to get the write lock
+                    longest = max(longest, log_file.stat().st_size)
+    finally:
+        checkpointer.stop()
+        engine.dispose()
+    assert checkpointer.restarts >= 1
+    # Each commit added two pages to the log: about 24 MiB in all, had it never started over.
+    assert longest < 4 * 2**20
+
+
 def test_a_failing_round_is_logged_and_the_next_one_runs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     engine = connect(f"sqlite:///{tmp_path / 'probe.sqlite3'}")
     checkpointer = Checkpointer(engine, interval_seconds=0.01)

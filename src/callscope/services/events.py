@@ -183,8 +183,8 @@ class EventChannels:
 
     def _look(self, key: Key, channel: Channel, timing: Timing, deadline: int) -> tuple[bool, list[Event], int | None]:
         """The events after `channel`'s last batch, and when they are due. Once they are (or the P-GET's time is
-        up) they are served, in the same transaction, as the next batch, acknowledging the last one (whose
-        events go): only if the channel still stands where this P-GET found it, since a newer P-GET may have
+        up) they are served, in the same transaction, as the next batch, acknowledging the last one:
+        only if the channel still stands where this P-GET found it, since a newer P-GET may have
         moved it on. Returns whether they were served, the events, and when they are due."""
         tenant_id, application_id = key
         acknowledged = acknowledge(channel)
@@ -193,11 +193,16 @@ class EventChannels:
             now = self._clock()
             release = release_at(pending, timing)
             due = (release is not None and release <= now) or now >= deadline
-            if due and applications_store.advance_channel(
-                conn, tenant_id, application_id, channel.batch, serve(acknowledged, pending)
-            ):
-                store.forget_upto(conn, tenant_id, application_id, acknowledged.acked_id)
+            if due:  # acknowledged events stay until forget_acknowledged sweeps them
+                applications_store.advance_channel(
+                    conn, tenant_id, application_id, channel.batch, serve(acknowledged, pending)
+                )
         return due, pending, release
+
+    def forget_acknowledged(self) -> int:
+        """Drop the events every client has acknowledged (storage/events.py); how many went."""
+        with self._database.begin() as conn:
+            return store.forget_acknowledged(conn)
 
     def _keep_timing(self, tenant_id: str, application_id: str, timing: dict[str, int]) -> None:
         with self._database.begin() as conn:

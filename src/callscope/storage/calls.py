@@ -20,7 +20,13 @@ _VALUES: dict[str, BindParameter[Any]] = {name: bindparam(f"v_{name}") for name 
 # Every change of a live call reads it and writes it back: compiled once, run on the cursor.
 _BY_ID = Compiled(select(calls).where(*_KEY))
 _BY_ID_LOCKED = Compiled(select(calls).where(*_KEY).with_for_update())
-_SAVE = Compiled(update(calls).where(*_KEY, _c.revision == bindparam("key_revision")).values(_VALUES))
+# A change sets every column but the key: SQLite rewrites the entry of every index one of whose columns is
+# set, even to the same value, so setting the key would rewrite the primary key's index at every change.
+_SAVE = Compiled(
+    update(calls)
+    .where(*_KEY, _c.revision == bindparam("key_revision"))
+    .values({name: value for name, value in _VALUES.items() if name not in ("tenant_id", "id")})
+)
 _INSERT = Compiled(insert(calls).values(_VALUES))
 
 

@@ -6,9 +6,16 @@ request for the length of two `fdatasync` calls. Under bench/live.py the loop sp
 its wall time inside commits, far more than their CPU (docs/benchmarks.md, eleventh session).
 
 Here the connections kept for work on the loop turn that off (`PRAGMA wal_autocheckpoint=0`) and a
-`Checkpointer` thread runs a passive checkpoint every few milliseconds instead: it copies what no
-reader still needs, never waits for a lock, and lets go of the interpreter lock while SQLite works,
-so the loop goes on serving. The log then stays short, as it does with SQLite's own checkpoints.
+`Checkpointer` thread checkpoints instead, letting go of the interpreter lock while SQLite works, so
+the loop goes on serving:
+- every few milliseconds a passive checkpoint copies what no reader still needs, without waiting
+  for any lock;
+- a passive checkpoint never lets the log start again from its beginning while writes go on (the
+  next writer restarts it only if every page was copied when its transaction began), so once the
+  log is `RESTART_PAGES` long, a restarting checkpoint holds writers off for the moment it takes to
+  copy the last pages, and the next write starts the log over. Writers on the loop meanwhile fail at
+  once and try again a moment later (services/offload.py); the checkpoint waits `BUSY_MS` at most
+  for readers and writers, then tries again next round.
 """
 
 from __future__ import annotations
@@ -21,18 +28,24 @@ from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
-INTERVAL_SECONDS = 0.05  # the log gains a few hundred pages at most in between, under full load
+INTERVAL_SECONDS = 0.05
+RESTART_PAGES = 4_000  # 16 MiB of 4 KiB pages; SQLite's own checkpoints start at 1,000
+BUSY_MS = 50  # how long a restarting checkpoint waits for the write lock and for readers
 
 
 class Checkpointer:
     """A thread that checkpoints one SQLite database's write-ahead log until stopped."""
 
-    def __init__(self, engine: Engine, interval_seconds: float = INTERVAL_SECONDS) -> None:
+    def __init__(
+        self, engine: Engine, interval_seconds: float = INTERVAL_SECONDS, restart_pages: int = RESTART_PAGES
+    ) -> None:
         self._engine = engine
         self._interval = interval_seconds
+        self._restart_pages = restart_pages
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.rounds = 0  # checkpoints run, for tests and curiosity
+        self.rounds = 0  # checkpoint rounds run, for tests and curiosity
+        self.restarts = 0  # of which the log was started over
 
     @property
     def running(self) -> bool:
@@ -52,19 +65,23 @@ class Checkpointer:
             self._stopping.set()
             thread.join()
 
-    def checkpoint(self, dbapi_connection: Any) -> tuple[int, int, int]:
-        """One passive checkpoint: (1 if it could not finish for a lock, pages in the log, pages copied)."""
-        busy, pages, copied = dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    def checkpoint(self, dbapi_connection: Any) -> None:
+        """One round: a passive checkpoint, and a restarting one if the log has grown long."""
         self.rounds += 1
-        return int(busy), int(pages), int(copied)
+        _, pages, _ = dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if pages >= self._restart_pages:
+            busy, _, _ = dbapi_connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            self.restarts += not busy
 
     def _run(self) -> None:
         connection = self._engine.raw_connection()
         try:
+            connection.dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_MS}").close()  # type: ignore[union-attr]
             while not self._stopping.wait(self._interval):
                 self._checkpoint_logged(connection.dbapi_connection)
             self._checkpoint_logged(connection.dbapi_connection)
         finally:
+            connection.invalidate()  # not back to the pool with this busy timeout
             connection.close()
 
     def _checkpoint_logged(self, dbapi_connection: Any) -> None:
