@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from callscope.domain.applications import IDLE_LIMIT_US, Application
 

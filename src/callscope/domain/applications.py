@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import zlib
-from dataclasses import dataclass, field
+
+import msgspec
 
 from callscope.domain.events import Channel
 from callscope.domain.guids import name_guid
@@ -14,9 +15,9 @@ MAX_INPUT = 100
 IDLE_LIMIT_US = 5 * 60 * 1_000_000  # an application that parks no P-GET this long expires
 
 
-@dataclass(frozen=True)
-class Application:
-    """What an application was created with and when it was last heard from."""
+class Application(msgspec.Struct, frozen=True):
+    """What an application was created with and when it was last heard from (a Struct: every request of a live
+    call reads its application, and a frozen dataclass took four times as long to make)."""
 
     tenant_id: str
     id: str
@@ -28,9 +29,9 @@ class Application:
     created_us: int
     last_seen_us: int
     parked_until_us: int | None = None  # a P-GET parked with a long timeout counts as activity until then
-    pget_timing: dict[str, int] = field(default_factory=dict)  # timeout/medium/low last given: sticky
+    pget_timing: dict[str, int] = msgspec.field(default_factory=dict)  # timeout/medium/low last given: sticky
     modalities: tuple[str, ...] | None = None  # None until makeMeAvailable
-    channel: Channel = field(default_factory=Channel)
+    channel: Channel = msgspec.field(default_factory=Channel)
 
     @property
     def available(self) -> bool:

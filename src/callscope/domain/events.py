@@ -60,8 +60,7 @@ class Event(msgspec.Struct, frozen=True):
         return msgspec.structs.replace(self, created_us=created_us)
 
 
-@dataclass(frozen=True)
-class Channel:
+class Channel(msgspec.Struct, frozen=True):
     """Where an application's event channel stands."""
 
     batch: int = 0  # number of the last batch served (0: none yet)

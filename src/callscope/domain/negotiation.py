@@ -103,6 +103,7 @@ def from_data_uri(uri: str) -> str:
     return unquote_plus(payload)
 
 
+@lru_cache(maxsize=1024)
 def to_data_uri(sdp: str) -> str:
-    """SDP as the URL-encoded `data:` URI UCWA sends to clients."""
+    """SDP as the URL-encoded `data:` URI UCWA sends to clients (each invitation event of a call renders it)."""
     return "data:application/sdp," + quote(sdp, safe="")
