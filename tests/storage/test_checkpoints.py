@@ -103,6 +103,15 @@ def test_a_failing_round_is_logged_and_the_next_one_runs(tmp_path: Path, caplog:
     assert "checkpointing the SQLite write-ahead log failed" in caplog.text
 
 
+def test_a_store_that_cannot_be_opened_fails_the_start_and_leaves_no_thread_counted_as_running(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'missing' / 'probe.sqlite3'}")
+    checkpointer = Checkpointer(engine)
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        checkpointer.start()
+    assert not checkpointer.running  # kept connections then keep SQLite's own checkpoints
+    engine.dispose()
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_connection_kept_for_the_loop_leaves_checkpoints_to_the_thread_while_it_runs(services: Services) -> None:
     def autocheckpoint_of_kept() -> int:

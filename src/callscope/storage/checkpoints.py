@@ -24,7 +24,7 @@ import logging
 import threading
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, PoolProxiedConnection
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,18 @@ class Checkpointer:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
+        """Open the thread's connection here, then start it: if the store cannot be opened, this raises, and
+        no connection of the loop's ever leaves its checkpoints to a thread that is not there (`running`)."""
         if self.running:
             return
+        connection = self._engine.raw_connection()
+        try:
+            connection.dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_MS}").close()  # type: ignore[union-attr]
+        except BaseException:
+            _discard(connection)
+            raise
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="callscope-checkpoints", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(connection,), name="callscope-checkpoints", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -73,19 +81,22 @@ class Checkpointer:
             busy, _, _ = dbapi_connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
             self.restarts += not busy
 
-    def _run(self) -> None:
-        connection = self._engine.raw_connection()
+    def _run(self, connection: PoolProxiedConnection) -> None:
         try:
-            connection.dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_MS}").close()  # type: ignore[union-attr]
             while not self._stopping.wait(self._interval):
                 self._checkpoint_logged(connection.dbapi_connection)
             self._checkpoint_logged(connection.dbapi_connection)
         finally:
-            connection.invalidate()  # not back to the pool with this busy timeout
-            connection.close()
+            _discard(connection)
 
     def _checkpoint_logged(self, dbapi_connection: Any) -> None:
         try:
             self.checkpoint(dbapi_connection)
         except Exception:  # a full disk, a damaged file: say so, and try again next round
             log.exception("checkpointing the SQLite write-ahead log failed")
+
+
+def _discard(connection: PoolProxiedConnection) -> None:
+    """Close the connection for good: not back to the pool with the thread's busy timeout."""
+    connection.invalidate()
+    connection.close()
