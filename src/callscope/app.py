@@ -48,7 +48,8 @@ from callscope.services.schemas import Schemas, load_schemas
 from callscope.services.subscriptions import Subscriptions
 from callscope.services.users import Users
 from callscope.services.webhooks import Webhooks
-from callscope.storage.database import Database, StoreHealth, connect, migrate, worker_threads
+from callscope.storage.database import Database, connect, worker_threads
+from callscope.storage.revisions import StoreHealth, migrate
 
 log = logging.getLogger("callscope")
 FORGET_ACKNOWLEDGED_EVERY_SECONDS = 1.0  # acknowledged events wait this long at most for their sweep

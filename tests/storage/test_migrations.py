@@ -11,7 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 
 from callscope.app import Services
-from callscope.storage.database import MIGRATIONS, connect, migrate
+from callscope.storage.database import connect
+from callscope.storage.revisions import MIGRATIONS, migrate
 from callscope.storage.tables import metadata
 
 

@@ -148,7 +148,7 @@ def import_(
     from sqlalchemy.exc import DBAPIError
 
     from callscope.app import create_services
-    from callscope.storage.database import StoreHealth
+    from callscope.storage.revisions import StoreHealth
 
     services = create_services(_settings(data_dir, database_url))
     stream: IO[bytes] = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115

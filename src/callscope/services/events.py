@@ -10,6 +10,7 @@ parked in another.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import threading
@@ -151,7 +152,7 @@ class EventChannels:
 
     def notify(self, keys: Iterable[Key]) -> None:
         """Wake this process's parked P-GETs once the events are committed."""
-        self._waiters.notify(keys)
+        self._database.after_commit(functools.partial(self._waiters.notify, tuple(keys)))
 
     async def relay_signals(self) -> None:
         """Wake P-GETs parked here for events other processes store; runs until cancelled."""

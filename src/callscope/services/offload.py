@@ -13,7 +13,8 @@ database's one write lock: while another connection holds it (another server pro
 the work's statements fail at once (storage/database.py `without_waiting`) and, having changed
 nothing, the work runs again a moment later, the loop serving other requests in between; after the
 busy timeout the lock's error stands (a 503). Work that has already changed rows when it meets the
-lock waits where it is instead: running it again would make that change twice.
+lock waits where it is instead: running it again would make that change twice. Work that took part
+in a group commit (storage/commit_groups.py) returns once its group has committed.
 """
 
 from __future__ import annotations
@@ -50,9 +51,13 @@ class Offload:
         while True:
             with without_waiting() as attempt:
                 try:
-                    return function(*args, **kwargs)
+                    result = function(*args, **kwargs)
                 except Exception as error:
                     if attempt.wrote or not lock_was_held(error) or time.monotonic() >= give_up:
                         raise
+                else:
+                    if attempt.group is not None:  # nothing it did or saw is stored before the group commits
+                        await attempt.group.committed()
+                    return result
             await asyncio.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE_SECONDS)

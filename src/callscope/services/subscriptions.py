@@ -33,8 +33,11 @@ class Subscriptions:
         self._queued = threading.local()  # this thread's transaction wrote records, queued notifications
 
     def committed(self) -> None:
-        """Call after a transaction that may have announced records commits: tells the record cache that
-        records changed, and wakes delivery at once."""
+        """Call after a transaction that may have announced records: once it is committed (storage/commit_groups.py),
+        tells the record cache that records changed, and wakes delivery at once."""
+        self._database.after_commit(self._announce)
+
+    def _announce(self) -> None:
         if getattr(self._queued, "written", False):
             self._queued.written = False
             self.on_written()

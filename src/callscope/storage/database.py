@@ -1,27 +1,20 @@
-"""Engine creation and schema migration for SQLite (embedded) and PostgreSQL."""
+"""Engines for SQLite (embedded) and PostgreSQL, and the connections the services get from them."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, PoolProxiedConnection, create_engine, event, text
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy import Connection, Engine, PoolProxiedConnection, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from callscope.errors import Busy, CallscopeError, InvalidRequest, Unavailable, UnsupportedStoreVersion
 from callscope.storage.checkpoints import Checkpointer
-
-MIGRATIONS = Path(__file__).with_name("migrations")
-
+from callscope.storage.commit_groups import CommitGroup
 
 SQLITE_POOL_SIZE = 20
 BULK_CHECKPOINT_PAGES = 16_384  # 64 MiB of SQLite's 4 KiB pages (its own default is 1,000)
@@ -68,9 +61,11 @@ _CHANGES_AT_CHECKOUT = "callscope_changes_at_checkout"
 
 @dataclass
 class WriteAttempt:
-    """Work tried without waiting for SQLite's write lock; `wrote` once it has changed rows."""
+    """Work tried without waiting for SQLite's write lock; `wrote` once it has changed rows, `group` once it
+    has used the kept connection inside a group commit (storage/commit_groups.py) it must wait for."""
 
     wrote: bool = False
+    group: CommitGroup | None = None
 
 
 _ATTEMPT: ContextVar[WriteAttempt | None] = ContextVar("callscope_write_attempt", default=None)
@@ -169,10 +164,19 @@ class Database:
         kept = self._lend()
         return self.engine.begin() if kept is None else _KeptUse(self, kept, commit=True)
 
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once what this thread's work has written is committed: at once, or when its group commits."""
+        group: CommitGroup | None = getattr(self._local, "group", None)
+        if group is not None and group.open:
+            group.after_commit(action)
+        else:
+            action()
+
     def close(self) -> None:
         """Stop checkpointing in the background and close the kept connections (they reopen when next needed)."""
         if self.checkpointer is not None:
             self.checkpointer.stop()
+        self._commit_group()
         with self._lock:
             kept, self._kept = self._kept, []
         for conn in kept:
@@ -180,7 +184,11 @@ class Database:
             conn.close()
 
     def _lend(self) -> Connection | None:
-        if not self._keeps or _ATTEMPT.get() is None or getattr(self._local, "busy", False):
+        if not self._keeps:
+            return None
+        if _ATTEMPT.get() is None or getattr(self._local, "busy", False):
+            if not getattr(self._local, "busy", False):
+                self._commit_group()  # a pooled connection must see the group's work, and may need the write lock
             return None
         conn: Connection | None = getattr(self._local, "connection", None)
         if conn is None or conn.closed or conn.invalidated:
@@ -191,9 +199,33 @@ class Database:
                 self._kept.append(conn)
         return conn
 
+    def _group_for(self, conn: Connection, opening: bool) -> CommitGroup | None:
+        """This thread's open group; a new one for a block that may write, when an event loop runs here."""
+        group: CommitGroup | None = getattr(self._local, "group", None)
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if group is not None and group.open:
+            if group.loop is loop:
+                return group
+            group.commit()  # its loop stopped before the turn that would have committed it
+        if not opening or loop is None:
+            return None
+        group = self._local.group = CommitGroup(conn, loop)
+        return group
+
+    def _commit_group(self) -> None:
+        group: CommitGroup | None = getattr(self._local, "group", None)
+        if group is not None:
+            group.commit()
+
     def _returned(self, conn: Connection) -> None:
         self._local.busy = False
         if conn.closed or conn.invalidated:
+            group: CommitGroup | None = getattr(self._local, "group", None)
+            if group is not None:
+                group.abandon(ConnectionError("the database connection broke before the work was committed"))
             self._local.connection = None
             with self._lock:
                 self._kept = [c for c in self._kept if c is not conn]
@@ -203,36 +235,59 @@ class Database:
 class _KeptUse:
     """One block's use of a kept connection: what the pool's checkout and checkin would have done around it."""
 
-    __slots__ = ("_commit", "_conn", "_database", "_proxied")
+    __slots__ = ("_commit", "_conn", "_database", "_group", "_proxied")
 
     def __init__(self, database: Database, conn: Connection, commit: bool) -> None:
         self._database, self._conn, self._commit = database, conn, commit
         self._proxied = conn.connection
+        self._group: CommitGroup | None = None
 
     def __enter__(self) -> Connection:
         _lend_sqlite(self._proxied.dbapi_connection, self._proxied, self._proxied.info[_CONFIGURED_MS])
-        if self._commit:
+        group = self._database._group_for(self._conn, opening=self._commit)
+        if group is not None:
+            if self._commit:
+                group.enter()
+            if self._commit or group.changed:  # a read of what is not yet committed waits for the commit too
+                attempt = _ATTEMPT.get()
+                if attempt is not None:
+                    attempt.group = group
+        elif self._commit:
             self._conn.begin()
+        self._group = group
         self._database._local.busy = True  # only once entered: a failure above must not leave it marked in use
         return self._conn
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        conn = self._conn
+        conn, group = self._conn, self._group
         try:
-            if self._commit and kind is None and conn.in_transaction():
+            if group is not None and self._commit:
+                group.leave(keep=kind is None)
+            elif group is not None and self._wrote():  # a read block's changes are never kept; in a group, only
+                raise RuntimeError("a read block changed rows inside a group commit")  # the whole group can undo them
+            elif self._commit and kind is None and conn.in_transaction():
                 conn.commit()
+        except BaseException as error:
+            if group is not None:
+                group.abandon(error)
+                conn.invalidate()  # whatever state SQLite is in, this connection is not used again
+            raise
         finally:
             try:
-                if conn.in_transaction():  # an error, a read, or a commit that failed
+                if group is None and conn.in_transaction():  # an error, a read, or a commit that failed
                     conn.rollback()
             finally:
                 _take_back_sqlite(self._proxied.dbapi_connection, self._proxied)
                 self._database._returned(conn)
 
+    def _wrote(self) -> bool:
+        dbapi: Any = self._proxied.dbapi_connection
+        return bool(dbapi.total_changes != self._proxied.info.get(_CHANGES_AT_CHECKOUT))
+
 
 def lock_was_held(error: BaseException) -> bool:
     """True when `error` is a statement that gave up waiting for a lock (SQLite's or PostgreSQL's)."""
-    return isinstance(error, DBAPIError) and _waited_for_a_lock(error)
+    return isinstance(error, DBAPIError) and waited_for_a_lock(error)
 
 
 @contextmanager
@@ -273,79 +328,12 @@ def worker_threads(engine: Engine) -> int | None:
     return None if engine.dialect.name == "sqlite" else POSTGRES_POOL_SIZE
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration; refuse a database migrated past this code."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-            if current is not None and current not in known_revisions():
-                raise _newer_store(current)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    except OSError as exc:  # pragma: no cover - depends on the machine
-        raise Unavailable(f"cannot reach the database: {exc}") from exc
-
-
-def known_revisions() -> frozenset[str]:
-    """Every schema revision this code's migrations define."""
-    return frozenset(script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions())
-
-
-_REVISION = text("SELECT version_num FROM alembic_version")
-
-
-class StoreHealth:
-    """Says what a failed database operation means for the client, when it means something.
-
-    The store is either unreachable (the server can reach neither the database nor, having no
-    backup, anywhere else: `Unavailable`), or it has been migrated by a newer callscope to a schema
-    this process does not know (`UnsupportedStoreVersion`), or it refused a value the request
-    carried (`InvalidRequest`: PostgreSQL's text holds no NUL character, and any id, name or
-    parameter may bring one; the statement failed, so nothing was written). Any other failure stays
-    unexplained.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._known = known_revisions()
-
-    def explain(self, error: BaseException) -> CallscopeError | None:
-        """The meaning of `error` in callscope's error tree, or None."""
-        if not isinstance(error, DBAPIError):
-            return None
-        if isinstance(error, DataError):
-            return InvalidRequest(
-                f"The request holds a value the database cannot take: {str(error.orig).splitlines()[0]}.",
-                subcode="ParameterValidationFailure",
-            )
-        if _waited_for_a_lock(error):
-            return Busy("The database is busy with other writes; nothing was changed. Try again shortly.")
-        try:
-            with self._engine.connect() as conn:
-                revision = conn.execute(_REVISION).scalar()
-        except DBAPIError as probe:
-            return Unavailable(f"The database cannot be reached: {type(probe.orig).__name__}.")
-        if revision not in self._known:
-            return _newer_store(str(revision))
-        return None
-
-
 # PostgreSQL's SQLSTATEs for giving up on a lock: deadlock, lock not available, serialization failure.
 _LOCK_STATES = frozenset({"40P01", "55P03", "40001"})
 
 
-def _waited_for_a_lock(error: DBAPIError) -> bool:
+def waited_for_a_lock(error: DBAPIError) -> bool:
     """SQLite's `database is locked` after its busy timeout, or PostgreSQL giving up on a lock."""
     if getattr(error.orig, "sqlstate", None) in _LOCK_STATES:
         return True
     return isinstance(error, OperationalError) and "locked" in str(error.orig)
-
-
-def _newer_store(revision: str) -> UnsupportedStoreVersion:
-    return UnsupportedStoreVersion(
-        f"The database is at schema revision {revision!r}, which this callscope does not know; a newer"
-        " version has migrated it. Upgrade this server.",
-        subcode="InvalidExchangeServerVersion",
-    )

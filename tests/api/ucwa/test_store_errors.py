@@ -21,7 +21,7 @@ from callscope.app import Services, create_app, create_services
 from callscope.auth.tokens import issue_token, load_or_create_key
 from callscope.config import Settings
 from callscope.errors import UnsupportedStoreVersion
-from callscope.storage.database import migrate
+from callscope.storage.revisions import migrate
 from tests.conftest import TENANT
 from tests.support.server import serving
 from tests.support.ucwa import UcwaClient, assert_valid_xml
@@ -89,7 +89,7 @@ def test_a_database_migrated_past_this_server_is_500_invalid_exchange_server_ver
 def _head() -> str:
     from alembic.script import ScriptDirectory
 
-    from callscope.storage.database import MIGRATIONS
+    from callscope.storage.revisions import MIGRATIONS
 
     return str(ScriptDirectory(str(MIGRATIONS)).get_current_head())
 
