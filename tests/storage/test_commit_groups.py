@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from callscope.app import Services
 from callscope.config import Settings
+from callscope.storage.checkpoints import Checkpointer
 from callscope.storage.database import without_waiting
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL commits each block
@@ -202,3 +203,29 @@ def test_a_caller_cancelled_while_waiting_leaves_the_others_waiting(
     results = asyncio.run(scenario())
     assert isinstance(results[0], asyncio.CancelledError) and results[1] is None
     assert probe() == [1, 2]  # the work was done; only its caller stopped waiting
+
+
+def test_groups_back_to_back_still_let_the_log_start_over(services: Services) -> None:
+    with services.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE filler (n INTEGER, bytes BLOB)"))
+    database = services.database
+    # the thread never restarts the log itself here: every restart is the loop's, right after a group's commit
+    database.checkpointer = Checkpointer(services.engine, interval_seconds=0.002, restart_pages=100, grace_rounds=10**9)
+
+    def insert(n: int) -> None:
+        with database.begin() as conn:
+            conn.execute(text("INSERT INTO filler VALUES (:n, randomblob(4000))"), {"n": n})
+
+    async def writer(first: int) -> None:  # as a busy loop's requests do: a group is open at almost every moment
+        for n in range(first, first + 400):
+            await services.offload(insert, n)
+
+    async def scenario() -> None:
+        database.checkpoint_in_background()
+        await asyncio.gather(*(writer(1000 * w) for w in range(8)))
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        database.close()
+    assert database.checkpointer.restarts >= 1

@@ -12,10 +12,16 @@ the loop goes on serving:
   for any lock;
 - a passive checkpoint never lets the log start again from its beginning while writes go on (the
   next writer restarts it only if every page was copied when its transaction began), so once the
-  log is `RESTART_PAGES` long, a restarting checkpoint holds writers off for the moment it takes to
-  copy the last pages, and the next write starts the log over. Writers on the loop meanwhile fail at
-  once and try again a moment later (services/offload.py); the checkpoint waits `BUSY_MS` at most
-  for readers and writers, then tries again next round.
+  log is `RESTART_PAGES` long a restarting checkpoint is wanted: it holds writers off for the moment
+  it takes to copy the last pages, waits for readers, and the next write starts the log over. The
+  loop's connection makes it right after its next commit (`restart_after_commit`, from
+  storage/commit_groups.py), when none of the loop's work is in a transaction; the thread makes it
+  itself only if the loop has not within `GRACE_ROUNDS` rounds (no writes on the loop, or a writer
+  elsewhere in the way).
+
+A restart made by the thread has to wait for a moment when no group is open. Tried with the loop's work
+held back for it, each took 30 to 100 ms, about twice a second, as the thread's every step waited up to
+5 ms for the interpreter lock.
 """
 
 from __future__ import annotations
@@ -30,22 +36,35 @@ log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 0.05
 RESTART_PAGES = 4_000  # 16 MiB of 4 KiB pages; SQLite's own checkpoints start at 1,000
-BUSY_MS = 50  # how long a restarting checkpoint waits for the write lock and for readers
+BUSY_MS = 50  # how long the thread's own restart waits for the write lock and for readers
+GRACE_ROUNDS = 4  # rounds the thread leaves the restart to the loop before making it itself
 
 
 class Checkpointer:
     """A thread that checkpoints one SQLite database's write-ahead log until stopped."""
 
     def __init__(
-        self, engine: Engine, interval_seconds: float = INTERVAL_SECONDS, restart_pages: int = RESTART_PAGES
+        self,
+        engine: Engine,
+        interval_seconds: float = INTERVAL_SECONDS,
+        restart_pages: int = RESTART_PAGES,
+        grace_rounds: int = GRACE_ROUNDS,
     ) -> None:
         self._engine = engine
         self._interval = interval_seconds
         self._restart_pages = restart_pages
+        self._grace_rounds = grace_rounds
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.rounds = 0  # checkpoint rounds run, for tests and curiosity
-        self.restarts = 0  # of which the log was started over
+        self.restarts = 0  # times the log was started over
+        self.restarts_missed = 0  # restarts tried that found a writer or a reader in the way
+        # Set once the log is long: the loop's kept connection then restarts it after its next commit. The loop's
+        # work, committed in groups (storage/commit_groups.py), holds the write lock from one turn to the next and
+        # would leave a thread no moment to do it.
+        self.restart_wanted = False
+        self._rounds_wanted = 0
+        self._restarted_at = -1  # the log's length when last restarted: the next write starts it from the beginning
 
     @property
     def running(self) -> bool:
@@ -58,7 +77,7 @@ class Checkpointer:
             return
         connection = self._engine.raw_connection()
         try:
-            connection.dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_MS}").close()  # type: ignore[union-attr]
+            connection.dbapi_connection.execute("PRAGMA busy_timeout=0").close()  # type: ignore[union-attr]
         except BaseException:
             _discard(connection)
             raise
@@ -74,12 +93,41 @@ class Checkpointer:
             thread.join()
 
     def checkpoint(self, dbapi_connection: Any) -> None:
-        """One round: a passive checkpoint, and a restarting one if the log has grown long."""
+        """One round: a passive checkpoint; once the log has grown long, a restart is wanted (`restart_after_commit`),
+        and made here if nobody has made it after `grace_rounds` rounds."""
         self.rounds += 1
         _, pages, _ = dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        if pages >= self._restart_pages:
-            busy, _, _ = dbapi_connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-            self.restarts += not busy
+        if pages < self._restart_pages or pages == self._restarted_at:  # short, or restarted and not written since
+            self.restart_wanted, self._rounds_wanted = False, 0
+            return
+        self.restart_wanted = True
+        self._rounds_wanted += 1
+        if self._rounds_wanted > self._grace_rounds:  # no writer on the loop took it up: nothing waits on this thread
+            dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_MS}").close()
+            try:
+                self._restart(dbapi_connection)
+            finally:
+                dbapi_connection.execute("PRAGMA busy_timeout=0").close()
+
+    def restart_after_commit(self, dbapi_connection: Any) -> None:
+        """Called by the event loop's connection right after it committed, when `restart_wanted`: the restart
+        there and then. No writer or reader of the loop is in the way, and no thread waits for the interpreter
+        lock meanwhile; it copies only what the last passive round left, in a few milliseconds about once a
+        second under load. If another connection is in the way, the loop's next commit tries again."""
+        before = dbapi_connection.execute("PRAGMA busy_timeout").fetchone()[0]
+        dbapi_connection.execute("PRAGMA busy_timeout=0").close()
+        try:
+            self._restart(dbapi_connection)
+        finally:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={before}").close()
+
+    def _restart(self, dbapi_connection: Any) -> None:
+        busy, pages, _ = dbapi_connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+        if busy:
+            self.restarts_missed += 1
+        else:
+            self.restart_wanted, self._rounds_wanted, self._restarted_at = False, 0, pages
+            self.restarts += 1
 
     def _run(self, connection: PoolProxiedConnection) -> None:
         try:

@@ -31,10 +31,23 @@ _SAVEPOINT = "callscope_work"
 class CommitGroup:
     """The open transaction of one turn of the event loop on one kept connection."""
 
-    __slots__ = ("_actions", "_changes_at_start", "_conn", "_dbapi", "_failure", "_waiting", "loop", "open")
+    __slots__ = (
+        "_actions",
+        "_changes_at_start",
+        "_conn",
+        "_dbapi",
+        "_failure",
+        "_on_commit",
+        "_waiting",
+        "loop",
+        "open",
+    )
 
-    def __init__(self, conn: Connection, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, conn: Connection, loop: asyncio.AbstractEventLoop, on_commit: Callable[[Any], None] = lambda _: None
+    ) -> None:
         self._conn = conn
+        self._on_commit = on_commit  # told the DBAPI connection right after each commit (a log restart)
         dbapi: Any = conn.connection.dbapi_connection
         self._dbapi = dbapi
         self.loop = loop
@@ -95,6 +108,10 @@ class CommitGroup:
             self._settle(error)
             return
         self._settle(None)
+        try:
+            self._on_commit(self._dbapi)
+        except Exception:
+            log.exception("the step after a group's commit failed")
         for action in self._actions:
             try:
                 action()

@@ -212,8 +212,13 @@ class Database:
             group.commit()  # its loop stopped before the turn that would have committed it
         if not opening or loop is None:
             return None
-        group = self._local.group = CommitGroup(conn, loop)
+        group = self._local.group = CommitGroup(conn, loop, self._committed)
         return group
+
+    def _committed(self, dbapi_connection: Any) -> None:
+        """Right after a group commits, with none of the loop's work in a transaction: a log restart, when wanted."""
+        if self.checkpointer is not None and self.checkpointer.restart_wanted:
+            self.checkpointer.restart_after_commit(dbapi_connection)
 
     def _commit_group(self) -> None:
         group: CommitGroup | None = getattr(self._local, "group", None)
