@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from callscope.app import Services
 from callscope.storage.checkpoints import Checkpointer
@@ -51,43 +54,46 @@ def test_the_thread_copies_committed_pages_into_the_file_and_once_more_when_stop
         engine.dispose()
 
 
-def test_under_endless_writes_the_writer_starts_the_log_over_after_its_commits(tmp_path: Path) -> None:
+@contextmanager
+def _writing(tmp_path: Path, **options: Any) -> Iterator[tuple[Checkpointer, Connection]]:
+    """A running checkpointer with these options, and a writer that leaves checkpoints to it."""
     engine = connect(f"sqlite:///{tmp_path / 'probe.sqlite3'}")
-    checkpointer = Checkpointer(engine, interval_seconds=0.002, restart_pages=100, grace_rounds=10**9)
+    checkpointer = Checkpointer(engine, interval_seconds=0.002, restart_pages=100, **options)
     try:
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE probe (n INTEGER, filler BLOB)"))
         checkpointer.start()
         with engine.connect() as writer:
             writer.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-            dbapi = writer.connection.dbapi_connection
-            for n in range(3_000):  # commits back to back, as a busy event loop makes them
-                writer.execute(text("INSERT INTO probe VALUES (:n, randomblob(4000))"), {"n": n})
-                writer.commit()
-                if checkpointer.restart_wanted:  # as the loop's connection does after each commit
-                    checkpointer.restart_after_commit(dbapi)
-                time.sleep(0)  # lets the thread have the interpreter, as the loop does when it polls its sockets
-            assert dbapi.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000  # the writer's own, given back
+            yield checkpointer, writer
     finally:
         checkpointer.stop()
         engine.dispose()
+
+
+def _write(writer: Connection, n: int) -> None:
+    writer.execute(text("INSERT INTO probe VALUES (:n, randomblob(4000))"), {"n": n})
+    writer.commit()
+
+
+def test_under_endless_writes_the_writer_starts_the_log_over_after_its_commits(tmp_path: Path) -> None:
+    with _writing(tmp_path, grace_rounds=10**9) as (checkpointer, writer):
+        dbapi = writer.connection.dbapi_connection
+        for n in range(3_000):  # commits back to back, as a busy event loop makes them
+            _write(writer, n)
+            if checkpointer.restart_wanted:  # as the loop's connection does after each commit
+                checkpointer.restart_after_commit(dbapi)
+            time.sleep(0)  # lets the thread have the interpreter, as the loop does when it polls its sockets
+        assert dbapi.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000  # the writer's own, given back
     # Each commit adds two pages to the log: about 24 MiB in all, were it never started over. A passive
     # checkpoint alone never starts it over while commits come back to back.
     assert checkpointer.restarts >= 1
 
 
 def test_with_no_writer_to_do_it_the_thread_starts_the_log_over_itself(tmp_path: Path) -> None:
-    engine = connect(f"sqlite:///{tmp_path / 'probe.sqlite3'}")
-    checkpointer = Checkpointer(engine, interval_seconds=0.002, restart_pages=100)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("CREATE TABLE probe (n INTEGER, filler BLOB)"))
-        checkpointer.start()
-        with engine.connect() as writer:
-            writer.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-            for n in range(200):
-                writer.execute(text("INSERT INTO probe VALUES (:n, randomblob(4000))"), {"n": n})
-                writer.commit()
+    with _writing(tmp_path) as (checkpointer, writer):
+        for n in range(200):
+            _write(writer, n)
         deadline = time.monotonic() + 10
         while checkpointer.restarts == 0:
             assert time.monotonic() < deadline, "the thread never started the log over"
@@ -96,9 +102,6 @@ def test_with_no_writer_to_do_it_the_thread_starts_the_log_over_itself(tmp_path:
         restarts = checkpointer.restarts
         time.sleep(0.05)  # rounds go on: the log, not written since, is not restarted again
         assert not checkpointer.restart_wanted and checkpointer.restarts == restarts
-    finally:
-        checkpointer.stop()
-        engine.dispose()
 
 
 def test_a_failing_round_is_logged_and_the_next_one_runs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
