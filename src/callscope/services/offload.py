@@ -54,6 +54,8 @@ class Offload:
                     result = function(*args, **kwargs)
                 except Exception as error:
                     if attempt.wrote or not lock_was_held(error) or time.monotonic() >= give_up:
+                        if attempt.group is not None:  # the error may rest on what the group has not yet stored
+                            await attempt.group.committed()
                         raise
                 else:
                     if attempt.group is not None:  # nothing it did or saw is stored before the group commits

@@ -58,7 +58,8 @@ class CommitGroup:
             conn.begin()
         # An explicit BEGIN: a savepoint opened outside a transaction would start one of its own, and its
         # release would commit it.
-        self._dbapi.execute("BEGIN")
+        if not dbapi.in_transaction:
+            dbapi.execute("BEGIN")
         self._changes_at_start = dbapi.total_changes
         self.open = True
         loop.call_soon(self.commit)
