@@ -75,8 +75,11 @@ class DocumentPreparer:
             raise InvalidDocument(
                 "a string holds a NUL character (\\u0000), which callscope does not store", line=number
             )
-        type_name = self._type_of(number, line)
-        value = self._decode(number, line, type_name)
+        try:  # most lines are call records: read as one straight away, the type probe only when that fails
+            type_name, value = CALL_RECORD, self._decoders[CALL_RECORD].decode(line)
+        except (msgspec.ValidationError, msgspec.DecodeError):  # a log row, or a fault: named as before
+            type_name = self._type_of(number, line)
+            value = self._decode(number, line, type_name)
         self._types.fill_open_types(value, type_name)
         if type_name == CALL_RECORD:
             if _ANNOTATION.search(line):
