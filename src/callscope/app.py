@@ -81,7 +81,7 @@ def create_services(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = connect(settings.effective_database_url, settings.sqlite_busy_timeout_seconds)
     migrate(engine)
-    database = Database(engine)
+    database = Database(engine, group_commit=not settings.shared_store)
     schemas = load_schemas()
     offload = Offload(engine, settings.sqlite_busy_timeout_seconds)
     users = Users(database)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
-from callscope.app import Services
+from callscope.app import Services, create_services
 from callscope.config import Settings
 from callscope.storage.checkpoints import Checkpointer
 from callscope.storage.database import without_waiting
@@ -238,3 +238,20 @@ def test_groups_back_to_back_still_let_the_log_start_over(services: Services) ->
     finally:
         database.close()
     assert database.checkpointer.restarts >= 1
+
+
+def test_with_other_processes_on_the_file_each_block_commits_on_its_own(tmp_path: Path, database_url: str) -> None:
+    services = create_services(Settings(data_dir=tmp_path / "shared", database_url=database_url, shared_store=True))
+    try:
+        with services.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE probe (n INTEGER)"))
+        commits = _commits(services)
+
+        async def scenario() -> None:
+            await asyncio.gather(*(services.offload(_insert, services, n) for n in (1, 2, 3)))
+
+        asyncio.run(scenario())
+        assert len(commits) == 3  # their writers back off when they meet the lock: it is not held from turn to turn
+    finally:
+        services.database.close()
+        services.engine.dispose()
