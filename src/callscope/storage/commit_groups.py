@@ -43,9 +43,7 @@ class CommitGroup:
         "open",
     )
 
-    def __init__(
-        self, conn: Connection, loop: asyncio.AbstractEventLoop, on_commit: Callable[[Any], None] = lambda _: None
-    ) -> None:
+    def __init__(self, conn: Connection, loop: asyncio.AbstractEventLoop, on_commit: Callable[[Any], None]) -> None:
         self._conn = conn
         self._on_commit = on_commit  # told the DBAPI connection right after each commit (a log restart)
         dbapi: Any = conn.connection.dbapi_connection
@@ -131,8 +129,9 @@ class CommitGroup:
             self._conn.rollback()
             if self._dbapi.in_transaction:
                 self._dbapi.rollback()
-        except Exception:  # a connection that cannot roll back is closed by its owner
+        except Exception:  # a connection that cannot roll back is not used again
             log.exception("rolling back a failed group")
+            self._conn.invalidate()
 
     def _settle(self, failure: BaseException | None) -> None:
         for waiter in self._waiting:

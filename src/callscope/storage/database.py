@@ -124,9 +124,15 @@ def _lend_sqlite(dbapi_connection: Any, record: Any, waiting_ms: int) -> None:
 def _take_back_sqlite(dbapi_connection: Any, record: Any) -> None:
     """An attempt whose borrowed connection changed rows (committed, or rolled back: either way) has written."""
     attempt = _ATTEMPT.get()
-    changed = dbapi_connection is not None and dbapi_connection.total_changes != record.info.get(_CHANGES_AT_CHECKOUT)
-    if attempt is not None and changed:
+    if attempt is not None and _changed_since_lent(dbapi_connection, record):
         attempt.wrote = True
+
+
+def _changed_since_lent(dbapi_connection: Any, record: Any) -> bool:
+    """Whether the connection has changed rows since `_lend_sqlite` lent it."""
+    return dbapi_connection is not None and bool(
+        dbapi_connection.total_changes != record.info.get(_CHANGES_AT_CHECKOUT)
+    )
 
 
 class Database:
@@ -177,9 +183,9 @@ class Database:
 
     def close(self) -> None:
         """Stop checkpointing in the background and close the kept connections (they reopen when next needed)."""
+        self._commit_group()  # before the checkpoint thread's last round, which then copies it too
         if self.checkpointer is not None:
             self.checkpointer.stop()
-        self._commit_group()
         with self._lock:
             kept, self._kept = self._kept, []
         for conn in kept:
@@ -189,8 +195,9 @@ class Database:
     def _lend(self) -> Connection | None:
         if not self._keeps:
             return None
-        if _ATTEMPT.get() is None or getattr(self._local, "busy", False):
-            if not getattr(self._local, "busy", False):
+        busy = getattr(self._local, "busy", False)
+        if _ATTEMPT.get() is None or busy:
+            if not busy:
                 self._commit_group()  # a pooled connection must see the group's work, and may need the write lock
             return None
         conn: Connection | None = getattr(self._local, "connection", None)
@@ -271,8 +278,9 @@ class _KeptUse:
         try:
             if group is not None and self._commit:
                 group.leave(keep=kind is None)
-            elif group is not None and self._wrote():  # a read block's changes are never kept; in a group, only
-                raise RuntimeError("a read block changed rows inside a group commit")  # the whole group can undo them
+            elif group is not None and _changed_since_lent(self._proxied.dbapi_connection, self._proxied):
+                # a read block's changes are never kept; in a group, only the whole group can undo them
+                raise RuntimeError("a read block changed rows inside a group commit")
             elif self._commit and kind is None and conn.in_transaction():
                 conn.commit()
         except BaseException as error:
@@ -287,10 +295,6 @@ class _KeptUse:
             finally:
                 _take_back_sqlite(self._proxied.dbapi_connection, self._proxied)
                 self._database._returned(conn)
-
-    def _wrote(self) -> bool:
-        dbapi: Any = self._proxied.dbapi_connection
-        return bool(dbapi.total_changes != self._proxied.info.get(_CHANGES_AT_CHECKOUT))
 
 
 def lock_was_held(error: BaseException) -> bool:
