@@ -28,8 +28,8 @@ def lines(count: int, seed: int = 5) -> list[bytes]:
 
 
 def test_blank_lines_are_skipped_and_numbers_kept() -> None:
-    numbered = list(chunks([b"a", b"", b"  ", b"b", b"c"], 2))
-    assert numbered == [[(1, b"a"), (4, b"b")], [(5, b"c")]]
+    numbered = list(chunks([b"a\n", b"", b"  ", b"\r\n", b"\t\n", b"b\n", b" c"], 2))
+    assert numbered == [[(1, b"a\n"), (6, b"b\n")], [(7, b" c")]]
 
 
 def test_worker_processes_prepare_the_same_frames_in_the_same_order(preparer: DocumentPreparer) -> None:

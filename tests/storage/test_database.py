@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from callscope.app import Services
 from callscope.config import Settings
 from callscope.storage import database as database_module
 from callscope.storage.database import (
+    BULK_CACHE_KIB,
     BULK_CHECKPOINT_PAGES,
     Database,
     bulk_writes,
@@ -35,20 +36,24 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_bulk_writes_checkpoint_less_often_on_that_connection_only(services: Services) -> None:
-    def autocheckpoint() -> int:
+def test_bulk_writes_checkpoint_less_often_and_cache_more_on_that_connection_only(services: Services) -> None:
+    def settings() -> tuple[int, int]:
         with services.engine.connect() as conn:
-            return int(conn.execute(text("PRAGMA wal_autocheckpoint")).scalar_one())
+            return read(conn)
 
-    usual = autocheckpoint()
+    def read(conn: Connection) -> tuple[int, int]:
+        pragmas = ("PRAGMA wal_autocheckpoint", "PRAGMA cache_size")
+        return int(conn.execute(text(pragmas[0])).scalar_one()), int(conn.execute(text(pragmas[1])).scalar_one())
+
+    usual = settings()
     with services.engine.connect() as connection, bulk_writes(connection) as conn:
-        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar_one() == BULK_CHECKPOINT_PAGES
+        assert read(conn) == (BULK_CHECKPOINT_PAGES, -BULK_CACHE_KIB)
         conn.commit()
-        assert autocheckpoint() == usual  # other connections, meanwhile
+        assert settings() == usual  # other connections, meanwhile
         with conn.begin():
             conn.execute(text("CREATE TABLE bulk_probe (n INTEGER)"))
     for _ in range(3):  # whichever pooled connection comes next
-        assert autocheckpoint() == usual
+        assert settings() == usual
     with services.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM bulk_probe")).scalar_one() == 0  # the work was committed
 
