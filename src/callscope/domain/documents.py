@@ -64,31 +64,38 @@ class DocumentTypes:
         self._open_paths: dict[str, tuple[Property, ...]] = {}
         for name in model.types:
             self.struct(name)
-        self._plans = {
-            self._structs[name]: tuple((p.name, p.type_name) for p in self.open_paths(name)) for name in model.types
-        }
+        # What fill_open_types visits: per Struct class, and per `@odata.type` a plain object may declare.
+        self._plans = {self._structs[name]: self._plan(name) for name in model.types}
+        self._object_plans = {odata_type(name): self._plan(name) for name in model.types}
 
     def fill_open_types(self, value: Any, type_name: str) -> None:
         """Give values of open types (kept as plain objects) the `@odata.type` Graph always writes.
 
         Only properties from which an open type can be reached are visited, so media and streams
-        (most of a record) are skipped; the plan per Struct class is computed once.
+        (most of a record) are skipped; the plans, per Struct class and per `@odata.type`, are computed once.
         """
         kind = type(value)
         if kind is list:
             for item in value:
                 self.fill_open_types(item, type_name)
         elif kind is dict:
-            declared = value.setdefault("@odata.type", odata_type(type_name))
-            actual = str(declared)[1:]
-            for prop in self.open_paths(actual if actual in self.model.types else type_name):
-                if value.get(prop.name) is not None:
-                    self.fill_open_types(value[prop.name], prop.type_name)
+            tag = odata_type(type_name)
+            declared = value.setdefault("@odata.type", tag)
+            plan = self._object_plans.get(declared) if type(declared) is str else None
+            if plan is None:  # an @odata.type outside the model: the property's own type tells what to visit
+                plan = self._object_plans[tag]
+            for name, child_type in plan:
+                item = value.get(name)
+                if item is not None:
+                    self.fill_open_types(item, child_type)
         else:
             for name, child_type in self._plans.get(kind, ()):
                 item = getattr(value, name)
                 if item is not None and item is not UNSET:
                     self.fill_open_types(item, child_type)
+
+    def _plan(self, type_name: str) -> tuple[tuple[str, str], ...]:
+        return tuple((p.name, p.type_name) for p in self.open_paths(type_name))
 
     def open_paths(self, type_name: str) -> tuple[Property, ...]:
         """Properties of a type through which a value of an open type can be reached."""
