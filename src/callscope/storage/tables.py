@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -18,13 +29,16 @@ call_records = Table(
     Index("ix_call_records_start", "tenant_id", "start_us", "id"),
 )
 
+# Keyed record first: a record's links sit side by side (one page to write, not one per participant),
+# and the same key serves the participant filter's lookup and a replaced record's removal.
 call_record_participants = Table(
     "call_record_participants",
     metadata,
-    Column("tenant_id", String(64), primary_key=True),
-    Column("participant_id", String(128), primary_key=True),
-    Column("record_id", String(128), primary_key=True),
-    Index("ix_call_record_participants_record", "tenant_id", "record_id"),
+    Column("tenant_id", String(64), nullable=False),
+    Column("participant_id", String(128), nullable=False),
+    Column("record_id", String(128), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "record_id", "participant_id", name="call_record_participants_pkey"),
+    sqlite_with_rowid=False,
 )
 
 log_rows = Table(
