@@ -38,7 +38,6 @@ from callscope.app import create_services
 from callscope.auth.tokens import issue_token, load_or_create_key
 from callscope.config import Settings
 from callscope.services.demo import DemoData
-from callscope.services.preparation import READ_BUFFER
 
 TENANT = "bench-tenant"
 
@@ -98,14 +97,13 @@ def generate(count: int, path: Path) -> str:
 
 
 def measure_import(work: Path, lines: Path, processes: int | None = None) -> tuple[float, float]:
-    """callscope's importer reading the file line by line, as `callscope import` does (lines checked by
-    one process per core unless `processes` says otherwise); then the baseline."""
+    """callscope's importer of the file, as `callscope import` runs it (the lines read and checked by one
+    process per core unless `processes` says otherwise); then the baseline."""
     services = create_services(Settings(data_dir=work / "data"))
     checkers = services.ingestion.preparers(processes or os.cpu_count() or 1)
-    with checkers as preparers, lines.open("rb", buffering=READ_BUFFER) as stream:
-        started = time.perf_counter()
-        result = services.ingestion.import_lines(TENANT, stream, atomic=False, preparers=preparers)
-        ours = result.lines / (time.perf_counter() - started)
+    started = time.perf_counter()
+    result = services.ingestion.import_file(TENANT, lines, checkers)
+    ours = result.lines / (time.perf_counter() - started)
     services.engine.dispose()
     return ours, raw_sqlite_rate(work / "raw.sqlite3", lines)
 

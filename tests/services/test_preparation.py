@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -10,7 +11,16 @@ import pytest
 from callscope.app import Services
 from callscope.errors import InvalidDocument
 from callscope.services.call_records import RecordQuery
-from callscope.services.preparation import IN_FLIGHT_PER_PROCESS, Chunk, DocumentPreparer, Frame, Preparers, chunks
+from callscope.services.ingestion import BATCH
+from callscope.services.preparation import (
+    IN_FLIGHT_PER_PROCESS,
+    Chunk,
+    DocumentPreparer,
+    Frame,
+    Preparers,
+    chunks,
+    line_ranges,
+)
 from callscope.services.schemas import load_schemas
 from tests.conftest import TENANT
 from tests.support.documents import demo_records, jsonl
@@ -80,3 +90,65 @@ def test_an_import_checked_in_worker_processes_stores_every_line(services: Servi
     assert result.lines == len(source)
     assert result.records_written == 25 and result.log_rows_written == len(source) - 25
     assert services.call_records.count(TENANT, RecordQuery()) == 25
+
+
+@pytest.mark.parametrize("tail", [b"\n", b""])
+def test_line_ranges_cover_the_file_in_whole_lines(tmp_path: Path, tail: bytes) -> None:
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"a" * 5 + b"\n" + b"b" * 40 + b"\n\n" + b"c" * 3 + b"\r\n" + b"d" * 7 + tail)
+    ranges = list(line_ranges(path, 4))
+    data = path.read_bytes()
+    assert [start for _, start, _ in ranges] == [0, 6, 47, 53]  # the 40-byte line is a range on its own
+    assert sum(length for _, _, length in ranges) == len(data)
+    assert all(data[start + length - 1 : start + length] == b"\n" for _, start, length in ranges[:-1])
+
+
+def file_of(tmp_path: Path, source: list[bytes]) -> Path:
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"\n".join(source))  # no line break after the last line
+    return path
+
+
+def test_workers_reading_the_file_themselves_prepare_what_one_process_does(
+    tmp_path: Path, preparer: DocumentPreparer
+) -> None:
+    source = lines(30)
+    source[3:3] = [b"", b"  \r"]  # blank lines count as lines, and are skipped
+    path = file_of(tmp_path, source)
+    told: list[int] = []
+    with Preparers(preparer) as here, Preparers(preparer, processes=2, range_bytes=20_000) as there:
+        alone = list(here.encoded_file(path))
+        shared = list(there.encoded_file(path, told.append))
+    assert len(shared) > 3  # several ranges
+    assert sum(count for count, _ in shared) == sum(count for count, _ in alone) == len(source) - 2
+    records = [r for _, frame in alone for r in FRAMES.decode(frame).records]
+    assert [r for _, frame in shared for r in FRAMES.decode(frame).records] == records
+    assert sum(told) == path.stat().st_size
+
+
+def test_a_fault_in_a_later_range_names_the_file_s_line(tmp_path: Path, preparer: DocumentPreparer) -> None:
+    source = lines(30)
+    source[2:2] = [b""]
+    source[27] = b'{"id": 1}'
+    path = file_of(tmp_path, source)
+    failures = []
+    for processes in (1, 2):
+        with Preparers(preparer, processes, range_bytes=20_000) as preparing, pytest.raises(InvalidDocument) as failure:
+            list(preparing.encoded_file(path))
+        failures.append((failure.value.message, failure.value.line, failure.value.path))
+    assert failures[0] == failures[1]
+    assert failures[0][1] == 28
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_import_of_a_file_writes_batches_of_at_most_a_thousand(services: Services, tmp_path: Path) -> None:
+    source = lines(1500, seed=9)
+    batches: list[int] = []
+    with services.ingestion.preparers(2) as preparing:
+        result = services.ingestion.import_file(
+            TENANT, file_of(tmp_path, source), preparing, written=lambda done, total: batches.append(done)
+        )
+    assert result.lines == len(source)
+    assert services.call_records.count(TENANT, RecordQuery()) == 1500
+    assert all(later - earlier <= BATCH for earlier, later in zip([0, *batches], batches, strict=False))
+    assert batches[-1] == len(source)

@@ -6,7 +6,6 @@ import io
 import os
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
     from callscope.app import Services
 
 DEMO_TENANT = "demo-tenant"
-PROGRESS_STEP = 1024 * 1024  # bytes read between two moves of the import's progress bar
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True)
@@ -150,26 +148,27 @@ def import_(
     from sqlalchemy.exc import DBAPIError
 
     from callscope.app import create_services
+    from callscope.services.preparation import READ_BUFFER
     from callscope.storage.revisions import StoreHealth
 
     services = create_services(_settings(data_dir, database_url))
-    from callscope.services.preparation import READ_BUFFER
-
-    source: Any = sys.stdin.buffer if file == "-" else Path(file).open("rb", buffering=0)  # noqa: SIM115
-    stream: IO[bytes] = io.BufferedReader(source, buffer_size=READ_BUFFER)
+    source: Path | IO[bytes] = (
+        io.BufferedReader(sys.stdin.buffer, buffer_size=READ_BUFFER) if file == "-" else Path(file)  # type: ignore[type-var]
+    )
     size = None if file == "-" else Path(file).stat().st_size
     checkers = services.ingestion.preparers(workers or os.cpu_count() or 1)  # forked before progress starts a thread
-    with checkers, stream, _progress() as progress:
+    with checkers, _progress() as progress:
         task = progress.add_task("checking", total=size, unit="bytes")
         writing = progress.add_task("writing", total=None, visible=False, unit="lines")
+
+        def checked(count: int) -> None:
+            progress.advance(task, count)
 
         def written(done: int, total: int) -> None:
             progress.update(writing, completed=done, total=total, visible=True)
 
         try:
-            result = services.ingestion.import_lines(
-                tenant, _tracked(stream, progress, task), atomic=False, written=written, preparers=checkers
-            )
+            result = services.ingestion.import_file(tenant, source, checkers, checked=checked, written=written)
         except InvalidDocument as exc:
             err.print(f"[red]import failed, nothing was written:[/red] {exc.message}")
             raise typer.Exit(1) from exc
@@ -184,18 +183,6 @@ def import_(
             )
             raise typer.Exit(1) from exc
     err.print(result.as_dict())
-
-
-def _tracked(stream: IO[bytes], progress: Progress, task: object) -> Iterator[bytes]:
-    """The lines, the bar moved on every megabyte or so (a move per line cost more than reading it)."""
-    unseen = 0
-    for line in stream:
-        unseen += len(line)
-        if unseen >= PROGRESS_STEP:
-            progress.advance(task, unseen)  # type: ignore[arg-type]
-            unseen = 0
-        yield line
-    progress.advance(task, unseen)  # type: ignore[arg-type]
 
 
 def _progress() -> Progress:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import msgspec
 from sqlalchemy import Engine
@@ -70,9 +71,34 @@ class Ingestion:
         already stored, by the version rule). `written(done, total)` is told, in lines, after each commit.
         `preparers` checks the lines (`callscope import`: in worker processes); by default this process does.
         """
+        with preparers or Preparers(self._preparer) as preparing:
+            return self._import(tenant_id, preparing.encoded(chunks(lines, BATCH)), atomic=atomic, written=written)
+
+    def import_file(
+        self,
+        tenant_id: str,
+        source: Path | IO[bytes],
+        preparers: Preparers,
+        *,
+        checked: Callable[[int], None] | None = None,
+        written: Callable[[int, int], None] | None = None,
+    ) -> ImportResult:
+        """`import_lines(..., atomic=False)` of a file's lines (`callscope import`), which the worker processes
+        read themselves, or of a stream's; `checked(bytes)` is told as they are checked."""
+        with preparers as preparing:
+            return self._import(tenant_id, preparing.encoded_file(source, checked), atomic=False, written=written)
+
+    def _import(
+        self,
+        tenant_id: str,
+        frames: Iterable[tuple[int, bytes]],
+        *,
+        atomic: bool,
+        written: Callable[[int, int], None] | None,
+    ) -> ImportResult:
         result = ImportResult()
-        with _Spool() as spool, preparers or Preparers(self._preparer) as preparing:
-            for count, frame in preparing.encoded(chunks(lines, BATCH)):
+        with _Spool() as spool:
+            for count, frame in frames:
                 result.lines += count
                 spool.put(frame)
             transactions = [spool.batches()] if atomic else ([stored] for stored in spool.batches())
@@ -124,7 +150,11 @@ class _Spool:
         self._file.write(len(frame).to_bytes(4, "big") + frame)
 
     def batches(self) -> Iterator[Frame]:
-        """The batches put, in order."""
+        """What was put, in order, in batches of at most BATCH records and log rows together."""
         self._file.seek(0)
         while header := self._file.read(4):
-            yield self._decoder.decode(self._file.read(int.from_bytes(header, "big")))
+            frame = self._decoder.decode(self._file.read(int.from_bytes(header, "big")))
+            records = len(frame.records)  # the rows follow the records in a batch's count
+            for start in range(0, len(frame), BATCH):
+                end = start + BATCH
+                yield Frame(frame.records[start:end], frame.rows[max(start - records, 0) : max(end - records, 0)])
