@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy import Engine
 
 from callscope.domain import call_records as records_domain
+from callscope.domain.log_rows import StoredLogRow
 from callscope.services.preparation import DocumentPreparer, Frame, Preparers, chunks
 from callscope.services.schemas import Schemas
 from callscope.services.subscriptions import Subscriptions
@@ -150,11 +151,18 @@ class _Spool:
         self._file.write(len(frame).to_bytes(4, "big") + frame)
 
     def batches(self) -> Iterator[Frame]:
-        """What was put, in order, in batches of at most BATCH records and log rows together."""
+        """What was put, in order, in batches of BATCH records and log rows together (the last one fewer),
+        whatever the frames held: a range of a file gives as many lines as fit in its bytes."""
+        records: list[records_domain.StoredRecord] = []
+        rows: list[StoredLogRow] = []
         self._file.seek(0)
         while header := self._file.read(4):
             frame = self._decoder.decode(self._file.read(int.from_bytes(header, "big")))
-            records = len(frame.records)  # the rows follow the records in a batch's count
-            for start in range(0, len(frame), BATCH):
-                end = start + BATCH
-                yield Frame(frame.records[start:end], frame.rows[max(start - records, 0) : max(end - records, 0)])
+            records += frame.records
+            rows += frame.rows
+            while len(records) + len(rows) >= BATCH:
+                taken = min(len(records), BATCH)
+                yield Frame(records[:taken], rows[: BATCH - taken])
+                del records[:taken], rows[: BATCH - taken]
+        if records or rows:
+            yield Frame(records, rows)
