@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +156,16 @@ def test_an_import_of_a_file_writes_batches_of_a_thousand_whatever_its_ranges_he
     assert services.call_records.count(TENANT, RecordQuery()) == 1500
     sizes = [later - earlier for earlier, later in zip([0, *batches], batches, strict=False)]
     assert sizes == [BATCH] * (len(source) // BATCH) + [len(source) % BATCH]
+
+
+def test_a_pipe_named_on_the_command_line_is_read_here(tmp_path: Path, preparer: DocumentPreparer) -> None:
+    """`callscope import <(zcat records.jsonl.gz)`: a pipe has no size and no ranges, its lines are read."""
+    source = lines(6)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_bytes, args=(b"\n".join(source),), daemon=True)
+    writer.start()
+    with Preparers(preparer, processes=2) as preparing:
+        prepared = list(preparing.encoded_file(pipe))
+    writer.join(timeout=10)
+    assert sum(count for count, _ in prepared) == len(source)

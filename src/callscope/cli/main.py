@@ -155,7 +155,7 @@ def import_(
     source: Path | IO[bytes] = (
         io.BufferedReader(sys.stdin.buffer, buffer_size=READ_BUFFER) if file == "-" else Path(file)  # type: ignore[type-var]
     )
-    size = None if file == "-" else Path(file).stat().st_size
+    size = Path(file).stat().st_size if file != "-" and Path(file).is_file() else None  # a pipe's is unknown
     checkers = services.ingestion.preparers(workers or os.cpu_count() or 1)  # forked before progress starts a thread
     with checkers, _progress() as progress:
         task = progress.add_task("checking", total=size, unit="bytes")

@@ -3,9 +3,11 @@
 An import prepares its lines in chunks of a thousand. `Preparers` does it in the importing process
 (the HTTP ingest endpoint) or in a pool of worker processes forked from it (`callscope import`),
 which start with the schemas already built: decoding and checking a 17 KB record is most of an
-import's work and holds the GIL, so only processes spread it over the cores. Chunks go out and
-come back in order, a few at a time (a file of millions of lines is never all in memory), and a
-chunk's first invalid line fails the import exactly as it would in one process.
+import's work and holds the GIL, so only processes spread it over the cores. The workers read a
+regular file themselves, a range of whole lines each; other input (standard input, a pipe) is
+read here and handed on in chunks. Work goes out and comes back in order, a few pieces at a time
+(a file of millions of lines is never all in memory), and the first invalid line fails the
+import exactly as it would in one process.
 """
 
 from __future__ import annotations
@@ -168,7 +170,7 @@ class Preparers:
         Worker processes read their ranges of a file themselves: its bytes never pass through this
         process (reading and handing on a 17 KB line cost this process about 20 microseconds).
         """
-        if self._pool is None or not isinstance(source, Path):
+        if self._pool is None or not (isinstance(source, Path) and source.is_file()):  # a pipe has no ranges
             with source.open("rb", buffering=READ_BUFFER) if isinstance(source, Path) else nullcontext(source) as lines:
                 yield from self.encoded(chunks(_counted(lines, checked), CHUNK_LINES))
             return
@@ -236,7 +238,8 @@ class _Fault(NamedTuple):
 
 
 def _prepare_in_worker(chunk: Chunk) -> tuple[int, int, bytes] | _Fault:
-    """Runs in a worker: (lines, lines, encoded frame), or the fault."""
+    """Runs in a worker: (lines read, lines prepared, encoded frame), or the fault; a chunk has no blank
+    lines, so both counts are its length."""
     assert _worker_preparer is not None
     try:
         return len(chunk), len(chunk), _encode(_worker_preparer, chunk)
