@@ -90,7 +90,7 @@ def measure_steps(work: Path, lines: list[bytes]) -> dict[str, float]:
         (TENANT, head.id, head.version, n, n, compressor.compress(line))
         for n, (head, line) in enumerate(zip(heads, lines, strict=True))
     ]
-    links = [[(TENANT, p.id, head.id) for p in head.participants_v2] for head in heads]
+    links = [[(TENANT, p.id, n, head.id) for p in head.participants_v2] for n, head in enumerate(heads)]
     services.engine.dispose()
     steps["insert"] = insert_rate(work / "floor" / "callscope.sqlite3", records, links)
     return steps
@@ -103,7 +103,7 @@ def per_record(lines: list[bytes], step: Callable[[bytes], object]) -> float:
     return (time.process_time() - started) / len(lines) * 1e6
 
 
-def insert_rate(path: Path, records: list[tuple[object, ...]], links: list[list[tuple[str, str, str]]]) -> float:
+def insert_rate(path: Path, records: list[tuple[object, ...]], links: list[list[tuple[object, ...]]]) -> float:
     """Microseconds of wall time per record for the bare inserts into callscope's own tables."""
     conn = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
@@ -118,7 +118,7 @@ def insert_rate(path: Path, records: list[tuple[object, ...]], links: list[list[
             records[start : start + BATCH],
         )
         conn.executemany(
-            "INSERT INTO call_record_participants (tenant_id, participant_id, record_id) VALUES (?, ?, ?)",
+            "INSERT INTO call_record_participants (tenant_id, participant_id, start_us, record_id) VALUES (?, ?, ?, ?)",
             [link for group in links[start : start + BATCH] for link in group],
         )
         conn.execute("COMMIT")

@@ -52,24 +52,32 @@ def _upgrade(engine: Engine, revision: str) -> None:
         command.upgrade(config, revision)
 
 
-def test_participant_links_are_kept_when_their_key_changes(tmp_path: Path) -> None:
+def test_participant_links_are_kept_with_their_record_s_start_when_their_key_changes(tmp_path: Path) -> None:
     engine = connect(f"sqlite:///{tmp_path / 'old.db'}")
     _upgrade(engine, "0014")
     links = [("t", "alice", "r1"), ("t", "bob", "r1"), ("t", "alice", "r2"), ("u", "alice", "r1")]
+    starts = {("t", "r1"): 100, ("t", "r2"): 50, ("u", "r1"): 7}
     with engine.begin() as conn:
+        for (tenant, record), start in starts.items():
+            conn.execute(
+                text("INSERT INTO call_records VALUES (:t, :r, 1, :s, :s, x'00')"),
+                {"t": tenant, "r": record, "s": start},
+            )
         for link in links:
             conn.execute(
                 text("INSERT INTO call_record_participants VALUES (:t, :p, :r)"), dict(zip("tpr", link, strict=True))
             )
     migrate(engine)
     with engine.begin() as conn:
-        rows = conn.execute(text("SELECT tenant_id, participant_id, record_id FROM call_record_participants"))
-        assert sorted(rows) == sorted(links)
-        for question in ("record_id = 'r1'", "record_id = 'r1' AND participant_id = 'bob'"):  # removal, filter
-            plan = conn.execute(
-                text(f"EXPLAIN QUERY PLAN SELECT 1 FROM call_record_participants WHERE tenant_id = 't' AND {question}")
-            ).all()
-            assert "PRIMARY KEY" in plan[0][-1]  # the key answers it, no other index
+        rows = conn.execute(text("SELECT tenant_id, participant_id, start_us, record_id FROM call_record_participants"))
+        assert sorted(rows) == sorted((t, p, starts[t, r], r) for t, p, r in links)
+        plan = conn.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT record_id FROM call_record_participants"
+                " WHERE tenant_id = 't' AND participant_id = 'alice' AND start_us > 60 ORDER BY start_us, record_id"
+            )
+        ).all()
+        assert len(plan) == 1 and "PRIMARY KEY" in plan[0][-1]  # one range of the key, already in order
     engine.dispose()
 
 
@@ -77,10 +85,11 @@ def test_the_links_key_change_goes_back_and_forth(services: Services) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with services.engine.begin() as conn:
-        conn.execute(text("INSERT INTO call_record_participants VALUES ('t', 'p', 'r')"))
+        conn.execute(text("INSERT INTO call_records VALUES ('t', 'r', 1, 5, 6, :d)"), {"d": b"{}"})
+        conn.execute(text("INSERT INTO call_record_participants VALUES ('t', 'p', 5, 'r')"))
         config.attributes["connection"] = conn
         command.downgrade(config, "0014")
         assert conn.execute(text("SELECT * FROM call_record_participants")).all() == [("t", "p", "r")]
         command.upgrade(config, "head")
-        assert conn.execute(text("SELECT * FROM call_record_participants")).all() == [("t", "p", "r")]
+        assert conn.execute(text("SELECT * FROM call_record_participants")).all() == [("t", "p", 5, "r")]
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []

@@ -7,6 +7,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import msgspec
 import zstandard
 from sqlalchemy import (
     ColumnElement,
@@ -15,10 +16,8 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    exists,
     func,
     insert,
-    or_,
     select,
     tuple_,
 )
@@ -105,21 +104,52 @@ def write(conn: Connection, tenant_id: str, records: Iterable[StoredRecord], rep
     stale = list(replaced)
     for start in range(0, len(stale), _IN_CHUNK):
         chunk = stale[start : start + _IN_CHUNK]
-        for table, column in (
-            (call_records, call_records.c.id),
-            (call_record_participants, call_record_participants.c.record_id),
-        ):
-            conn.execute(delete(table).where(table.c.tenant_id == tenant_id, column.in_(chunk)))
+        _forget_links(conn, tenant_id, chunk)
+        conn.execute(delete(call_records).where(call_records.c.tenant_id == tenant_id, call_records.c.id.in_(chunk)))
     rows = [_record_row(tenant_id, r) for r in records]
     if rows:
         _INSERT_RECORDS.run_many(conn, rows)
     links = [
-        {"v_tenant_id": tenant_id, "v_participant_id": p, "v_record_id": r.id}
+        {"v_tenant_id": tenant_id, "v_participant_id": p, "v_start_us": r.start_us, "v_record_id": r.id}
         for r in records
         for p in r.participant_ids
     ]
     if links:
         _INSERT_LINKS.run_many(conn, links)
+
+
+class _Participant(msgspec.Struct):
+    id: str
+
+
+class _Linked(msgspec.Struct):
+    """What a stored document's links were made from (its start time is a column)."""
+
+    participants_v2: list[_Participant] | None = None
+
+
+_LINKED = msgspec.json.Decoder(_Linked)
+_LINK_KEY = call_record_participants.c
+_DELETE_LINK = delete(call_record_participants).where(
+    *(column == bindparam(column.name) for column in call_record_participants.c)
+)
+
+
+def _forget_links(conn: Connection, tenant_id: str, record_ids: list[str]) -> None:
+    """Remove the links of these stored records, found by what each stored version says (links are keyed
+    by participant first, so a record's own are found from its participants and start time)."""
+    found = conn.execute(
+        select(call_records.c.id, call_records.c.start_us, call_records.c.document).where(
+            call_records.c.tenant_id == tenant_id, call_records.c.id.in_(record_ids)
+        )
+    )
+    keys = [
+        {"tenant_id": tenant_id, "participant_id": p.id, "start_us": start_us, "record_id": record_id}
+        for record_id, start_us, document in found
+        for p in _LINKED.decode(unpack(document)).participants_v2 or ()
+    ]
+    if keys:
+        conn.execute(_DELETE_LINK, keys)
 
 
 def _record_row(tenant_id: str, record: StoredRecord) -> dict[str, object]:
@@ -136,10 +166,12 @@ def _record_row(tenant_id: str, record: StoredRecord) -> dict[str, object]:
 
 def list_documents(conn: Connection, tenant_id: str, query: RecordQuery, limit: int) -> list[tuple[int, str, bytes]]:
     """Up to `limit` (start_us, id, document) rows in start-time order, after the keyset."""
+    if query.participant_ids:
+        return _list_by_participant(conn, tenant_id, query, limit)
     start = call_records.c.start_us
     statement = (
         select(start, call_records.c.id, call_records.c.document)
-        .where(call_records.c.tenant_id == tenant_id, *_conditions(tenant_id, query))
+        .where(call_records.c.tenant_id == tenant_id, *_bounds(start, query))
         .order_by(start, call_records.c.id)
         .limit(limit)
     )
@@ -148,14 +180,50 @@ def list_documents(conn: Connection, tenant_id: str, query: RecordQuery, limit: 
     return [(row[0], row[1], unpack(row[2])) for row in conn.execute(statement)]
 
 
+def _list_by_participant(
+    conn: Connection, tenant_id: str, query: RecordQuery, limit: int
+) -> list[tuple[int, str, bytes]]:
+    """The page read from the participants' links, which are in start-time order: one participant's page
+    stops after `limit` links, however many records the tenant has."""
+    matches = (
+        select(_LINK_KEY.start_us, _LINK_KEY.record_id)
+        .where(*_linked_to(tenant_id, query))
+        .distinct()
+        .order_by(_LINK_KEY.start_us, _LINK_KEY.record_id)
+        .limit(limit)
+    )
+    if query.after is not None:
+        matches = matches.where(tuple_(_LINK_KEY.start_us, _LINK_KEY.record_id) > tuple_(*query.after))
+    page = matches.subquery()
+    statement = (
+        select(page.c.start_us, page.c.record_id, call_records.c.document)
+        .join(call_records, and_(call_records.c.tenant_id == tenant_id, call_records.c.id == page.c.record_id))
+        .order_by(page.c.start_us, page.c.record_id)
+    )
+    return [(row[0], row[1], unpack(row[2])) for row in conn.execute(statement)]
+
+
 def count(conn: Connection, tenant_id: str, query: RecordQuery) -> int:
     """How many records match."""
-    statement = select(func.count()).where(call_records.c.tenant_id == tenant_id, *_conditions(tenant_id, query))
+    if query.participant_ids:
+        statement = select(func.count(_LINK_KEY.record_id.distinct())).where(*_linked_to(tenant_id, query))
+    else:
+        statement = select(func.count()).where(
+            call_records.c.tenant_id == tenant_id, *_bounds(call_records.c.start_us, query)
+        )
     return int(conn.execute(statement).scalar_one())
 
 
-def _conditions(tenant_id: str, query: RecordQuery) -> list[ColumnElement[bool]]:
-    start = call_records.c.start_us
+def _linked_to(tenant_id: str, query: RecordQuery) -> list[ColumnElement[bool]]:
+    """The links of the query's participants within its time bounds."""
+    return [
+        _LINK_KEY.tenant_id == tenant_id,
+        _LINK_KEY.participant_id.in_(query.participant_ids),
+        *_bounds(_LINK_KEY.start_us, query),
+    ]
+
+
+def _bounds(start: ColumnElement[int], query: RecordQuery) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if query.start_lower is not None:
         bound, inclusive = query.start_lower
@@ -163,16 +231,7 @@ def _conditions(tenant_id: str, query: RecordQuery) -> list[ColumnElement[bool]]
     if query.start_upper is not None:
         bound, inclusive = query.start_upper
         conditions.append(start <= bound if inclusive else start < bound)
-    if query.participant_ids:
-        link = call_record_participants.c
-        conditions.append(
-            exists().where(
-                link.tenant_id == tenant_id,
-                link.record_id == call_records.c.id,
-                or_(*(link.participant_id == p for p in query.participant_ids)),
-            )
-        )
-    return [and_(*conditions)] if conditions else []
+    return conditions
 
 
 def find_version(conn: Connection, tenant_id: str, record_id: str) -> int | None:

@@ -29,15 +29,16 @@ call_records = Table(
     Index("ix_call_records_start", "tenant_id", "start_us", "id"),
 )
 
-# Keyed record first: a record's links sit side by side (one page to write, not one per participant),
-# and the same key serves the participant filter's lookup and a replaced record's removal.
+# One tree, the key itself (no rowid on SQLite): a participant's records in start-time order, which is
+# exactly what a page of `participants_v2/any(p:p/id eq '...')` reads (decision 0001).
 call_record_participants = Table(
     "call_record_participants",
     metadata,
     Column("tenant_id", String(64), nullable=False),
     Column("participant_id", String(128), nullable=False),
+    Column("start_us", BigInteger, nullable=False),
     Column("record_id", String(128), nullable=False),
-    PrimaryKeyConstraint("tenant_id", "record_id", "participant_id", name="call_record_participants_pkey"),
+    PrimaryKeyConstraint("tenant_id", "participant_id", "start_us", "record_id", name="call_record_participants_pkey"),
     sqlite_with_rowid=False,
 )
 
