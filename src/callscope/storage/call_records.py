@@ -129,7 +129,7 @@ class _Linked(msgspec.Struct):
 
 
 _LINKED = msgspec.json.Decoder(_Linked)
-_LINK_KEY = call_record_participants.c
+_LINK = call_record_participants.c
 _DELETE_LINK = delete(call_record_participants).where(
     *(column == bindparam(column.name) for column in call_record_participants.c)
 )
@@ -186,14 +186,14 @@ def _list_by_participant(
     """The page read from the participants' links, which are in start-time order: one participant's page
     stops after `limit` links, however many records the tenant has."""
     matches = (
-        select(_LINK_KEY.start_us, _LINK_KEY.record_id)
+        select(_LINK.start_us, _LINK.record_id)
         .where(*_linked_to(tenant_id, query))
         .distinct()
-        .order_by(_LINK_KEY.start_us, _LINK_KEY.record_id)
+        .order_by(_LINK.start_us, _LINK.record_id)
         .limit(limit)
     )
     if query.after is not None:
-        matches = matches.where(tuple_(_LINK_KEY.start_us, _LINK_KEY.record_id) > tuple_(*query.after))
+        matches = matches.where(tuple_(_LINK.start_us, _LINK.record_id) > tuple_(*query.after))
     page = matches.subquery()
     statement = (
         select(page.c.start_us, page.c.record_id, call_records.c.document)
@@ -206,7 +206,7 @@ def _list_by_participant(
 def count(conn: Connection, tenant_id: str, query: RecordQuery) -> int:
     """How many records match."""
     if query.participant_ids:
-        statement = select(func.count(_LINK_KEY.record_id.distinct())).where(*_linked_to(tenant_id, query))
+        statement = select(func.count(_LINK.record_id.distinct())).where(*_linked_to(tenant_id, query))
     else:
         statement = select(func.count()).where(
             call_records.c.tenant_id == tenant_id, *_bounds(call_records.c.start_us, query)
@@ -217,9 +217,9 @@ def count(conn: Connection, tenant_id: str, query: RecordQuery) -> int:
 def _linked_to(tenant_id: str, query: RecordQuery) -> list[ColumnElement[bool]]:
     """The links of the query's participants within its time bounds."""
     return [
-        _LINK_KEY.tenant_id == tenant_id,
-        _LINK_KEY.participant_id.in_(query.participant_ids),
-        *_bounds(_LINK_KEY.start_us, query),
+        _LINK.tenant_id == tenant_id,
+        _LINK.participant_id.in_(query.participant_ids),
+        *_bounds(_LINK.start_us, query),
     ]
 
 
