@@ -52,9 +52,14 @@ def assembled_record(document: Mapping[str, Any], packed: bytes) -> StoredRecord
         version=document["version"],
         start_us=to_microseconds(document["startDateTime"]),
         end_us=to_microseconds(document["endDateTime"]),
-        participant_ids=frozenset(p["id"] for p in document.get("participants_v2") or ()),
+        participant_ids=participant_ids(document),
         document=packed,
     )
+
+
+def participant_ids(document: Mapping[str, Any]) -> frozenset[str]:
+    """The ids of a plain callRecord document's `participants_v2`: what its participant links hold."""
+    return frozenset(p["id"] for p in document.get("participants_v2") or ())
 
 
 def plan_writes(incoming: Iterable[StoredRecord], existing: Mapping[str, int]) -> WritePlan:

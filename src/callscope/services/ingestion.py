@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from callscope.domain import call_records as records_domain
 from callscope.domain.log_rows import StoredLogRow
-from callscope.services.preparation import DocumentPreparer, Frame, Preparers, chunks
+from callscope.services.preparation import CHUNK_LINES, DocumentPreparer, Frame, Preparers, chunks
 from callscope.services.schemas import Schemas
 from callscope.services.subscriptions import Subscriptions
 from callscope.storage import call_records as records_store
@@ -73,7 +73,8 @@ class Ingestion:
         `preparers` checks the lines (`callscope import`: in worker processes); by default this process does.
         """
         with preparers or Preparers(self._preparer) as preparing:
-            return self._import(tenant_id, preparing.encoded(chunks(lines, BATCH)), atomic=atomic, written=written)
+            frames = preparing.encoded(chunks(lines, CHUNK_LINES))
+            return self._import(tenant_id, frames, atomic=atomic, written=written)
 
     def import_file(
         self,

@@ -22,7 +22,7 @@ from sqlalchemy import (
     tuple_,
 )
 
-from callscope.domain.call_records import StoredRecord
+from callscope.domain.call_records import StoredRecord, participant_ids
 from callscope.storage.compiled import Compiled
 from callscope.storage.database import sqlite_commit_count
 from callscope.storage.tables import call_record_participants, call_records
@@ -118,17 +118,6 @@ def write(conn: Connection, tenant_id: str, records: Iterable[StoredRecord], rep
         _INSERT_LINKS.run_many(conn, links)
 
 
-class _Participant(msgspec.Struct):
-    id: str
-
-
-class _Linked(msgspec.Struct):
-    """What a stored document's links were made from (its start time is a column)."""
-
-    participants_v2: list[_Participant] | None = None
-
-
-_LINKED = msgspec.json.Decoder(_Linked)
 _LINK = call_record_participants.c
 _DELETE_LINK = delete(call_record_participants).where(
     *(column == bindparam(column.name) for column in call_record_participants.c)
@@ -137,16 +126,17 @@ _DELETE_LINK = delete(call_record_participants).where(
 
 def _forget_links(conn: Connection, tenant_id: str, record_ids: list[str]) -> None:
     """Remove the links of these stored records, found by what each stored version says (links are keyed
-    by participant first, so a record's own are found from its participants and start time)."""
+    by participant first, so a record's own are found from its participants and start time). Only a
+    replacement comes here, so decoding each stored document whole costs little."""
     found = conn.execute(
         select(call_records.c.id, call_records.c.start_us, call_records.c.document).where(
             call_records.c.tenant_id == tenant_id, call_records.c.id.in_(record_ids)
         )
     )
     keys = [
-        {"tenant_id": tenant_id, "participant_id": p.id, "start_us": start_us, "record_id": record_id}
+        {"tenant_id": tenant_id, "participant_id": participant, "start_us": start_us, "record_id": record_id}
         for record_id, start_us, document in found
-        for p in _LINKED.decode(unpack(document)).participants_v2 or ()
+        for participant in participant_ids(msgspec.json.decode(unpack(document)))
     ]
     if keys:
         conn.execute(_DELETE_LINK, keys)
